@@ -1,0 +1,1 @@
+"""Analytics: summaries, recurrence and trends, computed in SQL."""

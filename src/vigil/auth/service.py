@@ -1,0 +1,130 @@
+"""API tokens: create, authenticate, list, revoke.
+
+Tokens are 256-bit random strings, so a plain SHA-256 of the token is a safe
+stored form (no salt or slow hash is needed against guessing).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from vigil.auth.models import ApiToken
+from vigil.db.base import utcnow
+from vigil.errors import (
+    AuthError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+)
+
+__all__ = [
+    "SCOPES",
+    "Principal",
+    "authenticate",
+    "count_active_tokens",
+    "create_token",
+    "hash_token",
+    "list_tokens",
+    "require_scope",
+    "revoke_token",
+]
+
+SCOPES: tuple[str, ...] = ("read", "write", "admin")
+#: A scope grants itself and everything to its left.
+_IMPLIED = {"read": {"read"}, "write": {"read", "write"}, "admin": {"read", "write", "admin"}}
+TOKEN_PREFIX = "vgl_"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling and what they may do."""
+
+    name: str
+    scopes: frozenset[str]
+
+
+def hash_token(token: str) -> str:
+    """Return the stored form of a token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(*, session: Session, name: str, scopes: Sequence[str]) -> tuple[ApiToken, str]:
+    """Create a token and return it with its secret, which is shown only this once."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise ValidationError("token name must be 1 to 100 characters", field="name")
+    wanted = [s.strip().lower() for s in scopes if s.strip()] or ["read"]
+    for scope in wanted:
+        if scope not in SCOPES:
+            raise ValidationError(
+                f"scope {scope!r} is not one of: {', '.join(SCOPES)}",
+                field="scopes",
+                allowed=list(SCOPES),
+            )
+    if session.execute(select(ApiToken.id).where(ApiToken.name == name)).first():
+        raise ConflictError(f"a token named {name!r} already exists; pick another name")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        name=name,
+        token_hash=hash_token(secret),
+        prefix=secret[:10],
+        scopes=sorted(set(wanted), key=SCOPES.index),
+        created_at=utcnow(),
+    )
+    session.add(token)
+    session.flush()
+    return token, secret
+
+
+def authenticate(*, session: Session, secret: str) -> Principal:
+    """Return the principal behind a bearer token, or raise AuthError."""
+    token = session.execute(
+        select(ApiToken).where(ApiToken.token_hash == hash_token(secret))
+    ).scalar_one_or_none()
+    if token is None or token.revoked_at is not None:
+        raise AuthError("the bearer token is unknown or revoked")
+    granted: set[str] = set()
+    for scope in token.scopes:
+        granted |= _IMPLIED.get(scope, set())
+    return Principal(name=token.name, scopes=frozenset(granted))
+
+
+def require_scope(principal: Principal, scope: str) -> None:
+    """Raise PermissionDeniedError unless ``principal`` holds ``scope``."""
+    if scope not in principal.scopes:
+        raise PermissionDeniedError(
+            f"token {principal.name!r} lacks the {scope!r} scope "
+            f"(it has: {', '.join(sorted(principal.scopes)) or 'none'})"
+        )
+
+
+def list_tokens(*, session: Session, include_revoked: bool = False) -> Sequence[ApiToken]:
+    """Return tokens, oldest first."""
+    stmt = select(ApiToken).order_by(ApiToken.id)
+    if not include_revoked:
+        stmt = stmt.where(ApiToken.revoked_at.is_(None))
+    return session.execute(stmt).scalars().all()
+
+
+def count_active_tokens(*, session: Session) -> int:
+    """Return how many unrevoked tokens exist."""
+    stmt = select(func.count()).select_from(ApiToken).where(ApiToken.revoked_at.is_(None))
+    return int(session.execute(stmt).scalar_one())
+
+
+def revoke_token(*, session: Session, name: str) -> ApiToken:
+    """Revoke the token called ``name``; it stops working at once."""
+    token = session.execute(select(ApiToken).where(ApiToken.name == name)).scalar_one_or_none()
+    if token is None:
+        raise NotFoundError(f"no token named {name!r}")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        session.flush()
+    return token

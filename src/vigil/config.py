@@ -1,0 +1,139 @@
+"""Vigil's one settings object, read from ``VIGIL_*`` environment variables.
+
+Nothing reads settings at import time: build a :class:`Settings` (or let an
+entry point build one) and pass it in.
+"""
+
+from __future__ import annotations
+
+import os
+import string
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["DEFAULT_CATEGORIES", "Settings", "default_data_dir"]
+
+#: Seed 000/001's incident taxonomy: the categories every installation accepts.
+DEFAULT_CATEGORIES: tuple[str, ...] = (
+    "MIGRATION_ERROR",
+    "CASCADE_DELETE",
+    "CONSTRAINT_VIOLATION",
+    "DATA_INTEGRITY",
+    "CONCURRENCY_ERROR",
+    "FILE_LOCK_ERROR",
+    "WORKER_FAILURE",
+    "REVIEW_ERROR",
+    "SYSTEM_ERROR",
+    "OTHER",
+)
+
+
+def default_data_dir() -> Path:
+    """Return the per-user data directory (``$XDG_DATA_HOME/vigil``)."""
+    xdg = os.environ.get("XDG_DATA_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".local" / "share"
+    return base / "vigil"
+
+
+class Settings(BaseSettings):
+    """Everything Vigil can be configured with; the defaults need no configuration."""
+
+    model_config = SettingsConfigDict(env_prefix="VIGIL_", extra="ignore")
+
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Directory for the default SQLite database, backups and run files "
+        "(default `$XDG_DATA_HOME/vigil`, i.e. `~/.local/share/vigil`).",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the database, e.g. "
+        "`postgresql+psycopg://user@127.0.0.1:5432/vigil` or `sqlite:////path/vigil.db`. "
+        "Empty means `<data_dir>/vigil.db`.",
+    )
+    sqlite_synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = Field(
+        default="NORMAL",
+        description="SQLite `PRAGMA synchronous` in WAL mode. NORMAL: a committed write "
+        "survives a crash of the process but the last commits can be lost on power loss "
+        "or an OS crash; FULL: fsync on every commit, survives power loss, slower.",
+    )
+    sqlite_busy_timeout_ms: int = Field(
+        default=10_000,
+        ge=0,
+        description="How long a SQLite writer waits for another writer's lock, in ms.",
+    )
+    id_template: str = Field(
+        default="INC_{seq:03d}",
+        description="Template of human incident IDs. Fields: `{seq}` (required, a counter "
+        "that never repeats within one rendering of the rest of the template) and "
+        "`{date}` (UTC, strftime format spec), e.g. `INC-{date:%Y%m%d}-{seq:03d}`.",
+    )
+    extra_categories: list[str] = Field(
+        default_factory=list,
+        description="Categories accepted in addition to the built-in taxonomy "
+        '(JSON list, e.g. `["NETWORK", "FFMPEG_FAILURE"]`).',
+    )
+    default_severity: str = Field(
+        default="medium",
+        description="Severity used when none is given: critical, high, medium or low.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `vigil serve` binds to.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `vigil serve` listens on.")
+    max_body_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        description="Largest request body the API accepts; larger ones get HTTP 413.",
+    )
+    backup_dir: Path | None = Field(
+        default=None,
+        description="Where `vigil db upgrade` and `vigil db backup` write backups "
+        "(default: next to the SQLite database file).",
+    )
+    log_dedup_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="Window in which `IncidentLogHandler` folds repeats of the same log "
+        "record into one incident.",
+    )
+
+    @field_validator("id_template")
+    @classmethod
+    def _check_template(cls, value: str) -> str:
+        fields = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+        if "seq" not in fields:
+            raise ValueError("id_template must contain {seq}, e.g. 'INC_{seq:03d}'")
+        unknown = fields - {"seq", "date"}
+        if unknown:
+            raise ValueError(
+                f"id_template has unknown field(s) {sorted(unknown)}; allowed: seq, date"
+            )
+        return value
+
+    @field_validator("extra_categories")
+    @classmethod
+    def _upper_categories(cls, value: list[str]) -> list[str]:
+        return [v.strip().upper() for v in value if v.strip()]
+
+    @field_validator("default_severity")
+    @classmethod
+    def _check_severity(cls, value: str) -> str:
+        allowed = ("critical", "high", "medium", "low")
+        if value.lower() not in allowed:
+            raise ValueError(f"default_severity must be one of: {', '.join(allowed)}")
+        return value.lower()
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        """Return every accepted category, built-in first."""
+        extra = tuple(c for c in self.extra_categories if c not in DEFAULT_CATEGORIES)
+        return DEFAULT_CATEGORIES + extra
+
+    @property
+    def resolved_database_url(self) -> str:
+        """Return the database URL, defaulting to the SQLite file in ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'vigil.db'}"

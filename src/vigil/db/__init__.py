@@ -1,0 +1,1 @@
+"""Database layer: engine, sessions, schema and migrations."""

@@ -1,0 +1,91 @@
+"""Declarative base, naming convention and portable column types."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import DateTime, Integer, MetaData
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import TypeDecorator
+
+__all__ = ["Base", "UTCDateTime", "elapsed_bucket", "utcnow"]
+
+# Named constraints let Alembic batch migrations alter tables on SQLite and PostgreSQL alike.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Base class of every Vigil model."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> dt.datetime:
+    """Return the current time as an aware UTC datetime."""
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware UTC datetimes on every backend.
+
+    SQLite has no time zone type: values are stored as naive UTC text, which
+    sorts correctly; PostgreSQL gets ``timestamptz``. Naive input is refused
+    so local times never slip in unconverted.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        """Pick the column type per backend."""
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(DateTime(timezone=False))
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        """Convert an aware datetime to what the backend stores."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; Vigil stores aware UTC datetimes only")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        """Return stored values as aware UTC datetimes."""
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)  # type: ignore[no-any-return]
+        return value.astimezone(dt.UTC)  # type: ignore[no-any-return]
+
+
+class elapsed_bucket(FunctionElement[int]):  # noqa: N801 - reads like the SQL it emits
+    """``floor((column - start) / width_seconds)``: the index of a fixed-width time bucket."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(elapsed_bucket, "sqlite")
+def _elapsed_bucket_sqlite(element: elapsed_bucket, compiler: Any, **kw: Any) -> str:
+    col, start, width = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST((julianday({col}) - julianday({start})) * 86400.0 / {width} AS INTEGER)"
+
+
+@compiles(elapsed_bucket, "postgresql")
+def _elapsed_bucket_pg(element: elapsed_bucket, compiler: Any, **kw: Any) -> str:
+    col, start, width = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST(floor(extract(epoch FROM ({col} - {start})) / {width}) AS INTEGER)"

@@ -1,0 +1,15 @@
+"""Import every model so ``Base.metadata`` knows the whole schema."""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+
+from vigil.db.base import Base
+
+
+def all_metadata() -> MetaData:
+    """Return the metadata with every Vigil table registered."""
+    import vigil.auth.models
+    import vigil.incidents.models  # noqa: F401
+
+    return Base.metadata

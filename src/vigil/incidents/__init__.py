@@ -1,0 +1,1 @@
+"""Incidents: the record, its lifecycle and its timeline."""

@@ -1,0 +1,104 @@
+"""Severity and status vocabularies and the lifecycle state machine.
+
+States and moves::
+
+    open ──► acknowledged ──► investigating ──► resolved ──► closed
+      │          │  ▲              │               ▲  │          │
+      │          └──┼──────────────┴───────────────┘  │          │
+      ├─────────────┴──► investigating                │          │
+      └──────────────────────────────► resolved       │          │
+                    reopen: resolved/closed ──► open ◄┘◄─────────┘
+
+Accepted aliases: seed 002's ``in_progress`` means ``investigating``; ``ack``
+means ``acknowledged``; ``triggered`` means ``open``. Input is case-insensitive.
+"""
+
+from __future__ import annotations
+
+from vigil.errors import InvalidTransitionError, ValidationError
+
+__all__ = [
+    "SEVERITIES",
+    "STATUSES",
+    "TRANSITIONS",
+    "check_transition",
+    "normalize_category",
+    "normalize_severity",
+    "normalize_status",
+    "severity_rank",
+]
+
+SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low")
+STATUSES: tuple[str, ...] = ("open", "acknowledged", "investigating", "resolved", "closed")
+ACTIVE_STATUSES: tuple[str, ...] = ("open", "acknowledged", "investigating")
+
+_STATUS_ALIASES = {
+    "in_progress": "investigating",
+    "in-progress": "investigating",
+    "ack": "acknowledged",
+    "triggered": "open",
+}
+
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "open": ("acknowledged", "investigating", "resolved"),
+    "acknowledged": ("investigating", "resolved"),
+    "investigating": ("acknowledged", "resolved"),
+    "resolved": ("closed", "open"),
+    "closed": ("open",),
+}
+
+
+def normalize_severity(value: str, *, field: str = "severity") -> str:
+    """Return the canonical lower-case severity or raise naming the allowed values."""
+    canonical = str(value).strip().lower()
+    if canonical not in SEVERITIES:
+        raise ValidationError(
+            f"{field} {value!r} is not one of: {', '.join(SEVERITIES)}",
+            field=field,
+            allowed=list(SEVERITIES),
+        )
+    return canonical
+
+
+def severity_rank(severity: str) -> int:
+    """Return 0 for critical up to 3 for low."""
+    return SEVERITIES.index(severity)
+
+
+def normalize_status(value: str, *, field: str = "status") -> str:
+    """Return the canonical status for a status name or alias."""
+    canonical = str(value).strip().lower()
+    canonical = _STATUS_ALIASES.get(canonical, canonical)
+    if canonical not in STATUSES:
+        allowed = list(STATUSES) + sorted(_STATUS_ALIASES)
+        raise ValidationError(
+            f"{field} {value!r} is not one of: {', '.join(allowed)}", field=field, allowed=allowed
+        )
+    return canonical
+
+
+def normalize_category(value: str, allowed: tuple[str, ...], *, field: str = "category") -> str:
+    """Return the upper-case category or raise naming the configured categories."""
+    canonical = str(value).strip().upper()
+    if canonical not in allowed:
+        raise ValidationError(
+            f"{field} {value!r} is not one of: {', '.join(allowed)} "
+            "(add more with VIGIL_EXTRA_CATEGORIES)",
+            field=field,
+            allowed=list(allowed),
+        )
+    return canonical
+
+
+def check_transition(current: str, target: str) -> None:
+    """Raise unless the state machine allows ``current`` → ``target``."""
+    allowed = TRANSITIONS[current]
+    if target not in allowed:
+        verb = "reopen" if target == "open" else f"move to {target!r}"
+        raise InvalidTransitionError(
+            f"cannot {verb} an incident that is {current!r}; "
+            f"from {current!r} it can go to: {', '.join(allowed)}",
+            current=current,
+            target=target,
+            allowed=list(allowed),
+        )

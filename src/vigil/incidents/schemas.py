@@ -1,0 +1,194 @@
+"""Pydantic shapes for incident input and output."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+__all__ = [
+    "IncidentCreate",
+    "IncidentFilter",
+    "IncidentPage",
+    "IncidentRead",
+    "IncidentUpdate",
+    "NoteCreate",
+    "TimelineEntryRead",
+    "TransitionRequest",
+    "as_utc",
+]
+
+
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """Return ``value`` in UTC; naive datetimes are taken to be UTC already."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+_TEXT = 200
+
+
+class IncidentCreate(_Input):
+    """Fields accepted when an incident is declared or logged."""
+
+    title: str | None = Field(default=None, max_length=300, description="Short headline.")
+    description: str = Field(default="", max_length=100_000)
+    category: str = Field(default="OTHER", description="One of the configured categories.")
+    severity: str | None = Field(default=None, description="critical, high, medium or low.")
+    project_id: str | None = Field(default=None, max_length=_TEXT)
+    order_id: str | None = Field(default=None, max_length=_TEXT)
+    task_id: str | None = Field(default=None, max_length=_TEXT)
+    service: str | None = Field(default=None, max_length=_TEXT)
+    resource: str | None = Field(default=None, max_length=_TEXT)
+    component: str | None = Field(default=None, max_length=_TEXT)
+    host: str | None = Field(default=None, max_length=_TEXT)
+    root_cause: str | None = None
+    resolution: str | None = None
+    affected_records: list[str] = Field(default_factory=list)
+    labels: dict[str, str] = Field(default_factory=dict)
+    tags: list[str] = Field(default_factory=list)
+    detected_at: dt.datetime | None = Field(
+        default=None, description="When it started; naive times are UTC. Default: now."
+    )
+    reported_by: str | None = Field(default=None, max_length=_TEXT)
+    dedup_key: str | None = Field(default=None, max_length=300)
+
+    @field_validator("detected_at")
+    @classmethod
+    def _utc(cls, value: dt.datetime | None) -> dt.datetime | None:
+        return None if value is None else as_utc(value)
+
+
+class IncidentUpdate(_Input):
+    """Fields that can be edited; status changes go through transitions."""
+
+    title: str | None = Field(default=None, max_length=300)
+    description: str | None = Field(default=None, max_length=100_000)
+    category: str | None = None
+    severity: str | None = None
+    project_id: str | None = Field(default=None, max_length=_TEXT)
+    order_id: str | None = Field(default=None, max_length=_TEXT)
+    task_id: str | None = Field(default=None, max_length=_TEXT)
+    service: str | None = Field(default=None, max_length=_TEXT)
+    resource: str | None = Field(default=None, max_length=_TEXT)
+    component: str | None = Field(default=None, max_length=_TEXT)
+    host: str | None = Field(default=None, max_length=_TEXT)
+    root_cause: str | None = None
+    resolution: str | None = None
+    affected_records: list[str] | None = None
+    labels: dict[str, str] | None = None
+    tags: list[str] | None = None
+
+
+class TransitionRequest(_Input):
+    """Optional details of a status change."""
+
+    note: str | None = Field(default=None, max_length=100_000)
+    resolution: str | None = Field(default=None, description="Only for resolve.")
+    root_cause: str | None = Field(default=None, description="Only for resolve.")
+
+
+class NoteCreate(_Input):
+    """A free-text note on the timeline."""
+
+    text: str = Field(min_length=1, max_length=100_000)
+
+
+class IncidentFilter(_Input):
+    """Filters for listing incidents; every field narrows the result."""
+
+    status: list[str] | None = None
+    severity: list[str] | None = None
+    category: list[str] | None = None
+    project_id: str | None = None
+    order_id: str | None = None
+    task_id: str | None = None
+    service: str | None = None
+    resource: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    q: str | None = Field(default=None, description="Text in ID, title or description.")
+
+    @field_validator("since", "until")
+    @classmethod
+    def _utc(cls, value: dt.datetime | None) -> dt.datetime | None:
+        return None if value is None else as_utc(value)
+
+
+class IncidentRead(BaseModel):
+    """An incident as every interface shows it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str = Field(description="Human ID, e.g. INC_001.")
+    uuid: uuid.UUID
+    title: str
+    description: str
+    category: str
+    severity: str
+    status: str
+    project_id: str | None
+    order_id: str | None
+    task_id: str | None
+    service: str | None
+    resource: str | None
+    component: str | None
+    host: str | None
+    root_cause: str | None
+    resolution: str | None
+    affected_records: list[str]
+    labels: dict[str, str]
+    tags: list[str]
+    source: str
+    reported_by: str | None
+    dedup_key: str | None
+    occurrence_count: int
+    detected_at: dt.datetime
+    last_seen_at: dt.datetime
+    acknowledged_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    detection_to_ack_seconds: float | None = None
+    ack_to_resolution_seconds: float | None = None
+    total_duration_seconds: float | None = None
+
+    @classmethod
+    def from_incident(cls, incident: Any) -> IncidentRead:
+        """Build from an ORM incident, deriving the lifecycle durations."""
+        data = {
+            name: getattr(incident, name) for name in cls.model_fields if hasattr(incident, name)
+        }
+        data["id"] = incident.human_id
+        det, ack, res = incident.detected_at, incident.acknowledged_at, incident.resolved_at
+        data["detection_to_ack_seconds"] = (ack - det).total_seconds() if ack else None
+        data["ack_to_resolution_seconds"] = (res - ack).total_seconds() if ack and res else None
+        data["total_duration_seconds"] = (res - det).total_seconds() if res else None
+        return cls.model_validate(data)
+
+
+class TimelineEntryRead(BaseModel):
+    """One audit-trail entry."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    at: dt.datetime
+    actor: str
+    kind: str
+    message: str
+    changes: dict[str, Any]
+
+
+class IncidentPage(BaseModel):
+    """One page of a listing and the cursor of the next one."""
+
+    items: list[IncidentRead]
+    next_cursor: str | None = None

@@ -1,0 +1,336 @@
+"""Incident rules: create, read, edit, move through the lifecycle, annotate.
+
+Every change writes a timeline entry in the same transaction. Functions flush
+but never commit; the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import uuid as uuid_mod
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Select, insert, or_, select
+from sqlalchemy.orm import Session
+
+from vigil.config import Settings
+from vigil.db.base import utcnow
+from vigil.errors import NotFoundError, ValidationError
+from vigil.incidents.ids import next_human_id
+from vigil.incidents.lifecycle import (
+    check_transition,
+    normalize_category,
+    normalize_severity,
+    normalize_status,
+)
+from vigil.incidents.models import Incident, TimelineEntry
+from vigil.incidents.schemas import IncidentCreate, IncidentFilter, IncidentUpdate
+
+__all__ = [
+    "add_note",
+    "create_incident",
+    "decode_cursor",
+    "get_incident",
+    "list_incidents",
+    "list_timeline",
+    "record_occurrences",
+    "transition_incident",
+    "update_incident",
+]
+
+# Built once: creating an incident is the library's hot path (see bench/).
+_INSERT_INCIDENT = insert(Incident.__table__).returning(Incident.__table__.c.id)
+_INSERT_ENTRY = insert(TimelineEntry.__table__)
+
+
+def _title_from(description: str) -> str:
+    first = description.strip().splitlines()[0] if description.strip() else ""
+    return first if len(first) <= 120 else first[:117] + "..."
+
+
+def create_incident(
+    *,
+    session: Session,
+    settings: Settings,
+    data: IncidentCreate,
+    actor: str,
+    source: str = "api",
+    external_id: str | None = None,
+) -> str:
+    """Record a new open incident and return its human ID."""
+    if not (data.title or data.description.strip()):
+        raise ValidationError("an incident needs a title or a description", field="title")
+    now = utcnow()
+    detected = data.detected_at or now
+    category = normalize_category(data.category, settings.categories)
+    severity = normalize_severity(data.severity or settings.default_severity)
+    title = data.title or _title_from(data.description)
+    human_id = next_human_id(session=session, template=settings.id_template, when=detected)
+    row: dict[str, Any] = {
+        "human_id": human_id,
+        "uuid": uuid_mod.uuid4(),
+        "title": title,
+        "description": data.description,
+        "category": category,
+        "severity": severity,
+        "status": "open",
+        "project_id": data.project_id,
+        "order_id": data.order_id,
+        "task_id": data.task_id,
+        "service": data.service,
+        "resource": data.resource,
+        "component": data.component,
+        "host": data.host,
+        "root_cause": data.root_cause,
+        "resolution": data.resolution,
+        "affected_records": data.affected_records,
+        "labels": data.labels,
+        "tags": data.tags,
+        "source": source,
+        "external_id": external_id,
+        "dedup_key": data.dedup_key,
+        "occurrence_count": 1,
+        "reported_by": data.reported_by or actor,
+        "detected_at": detected,
+        "last_seen_at": detected,
+        "acknowledged_at": None,
+        "resolved_at": None,
+        "closed_at": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+    pk = session.execute(_INSERT_INCIDENT, row).scalar_one()
+    session.execute(
+        _INSERT_ENTRY,
+        {
+            "incident_id": pk,
+            "at": now,
+            "actor": actor,
+            "kind": "created",
+            "message": f"Declared {severity} {category} incident: {title}",
+            "changes": {"status": {"from": None, "to": "open"}},
+        },
+    )
+    return human_id
+
+
+def get_incident(*, session: Session, ref: str) -> Incident:
+    """Return the incident with human ID or UUID ``ref``, or raise NotFoundError."""
+    incident = session.execute(
+        select(Incident).where(Incident.human_id == ref)
+    ).scalar_one_or_none()
+    if incident is None:
+        try:
+            as_uuid = uuid_mod.UUID(ref)
+        except ValueError:
+            as_uuid = None
+        if as_uuid is not None:
+            stmt = select(Incident).where(Incident.uuid == as_uuid)
+            incident = session.execute(stmt).scalar_one_or_none()
+    if incident is None:
+        raise NotFoundError(f"incident {ref!r} does not exist", ref=ref)
+    return incident
+
+
+def _entry(
+    session: Session,
+    incident: Incident,
+    actor: str,
+    kind: str,
+    message: str,
+    changes: dict[str, Any] | None = None,
+    at: dt.datetime | None = None,
+) -> TimelineEntry:
+    entry = TimelineEntry(
+        incident_id=incident.id,
+        at=at or utcnow(),
+        actor=actor,
+        kind=kind,
+        message=message,
+        changes=changes or {},
+    )
+    session.add(entry)
+    return entry
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return value
+
+
+def update_incident(
+    *, session: Session, settings: Settings, ref: str, data: IncidentUpdate, actor: str
+) -> Incident:
+    """Edit fields of an incident; the timeline records each old and new value."""
+    incident = get_incident(session=session, ref=ref)
+    changes: dict[str, Any] = {}
+    for name in sorted(data.model_fields_set):
+        value = getattr(data, name)
+        if value is None and name in ("title", "category", "severity", "description"):
+            raise ValidationError(f"{name} cannot be empty", field=name)
+        if name == "category":
+            value = normalize_category(value, settings.categories)
+        elif name == "severity":
+            value = normalize_severity(value)
+        old = getattr(incident, name)
+        if old != value:
+            setattr(incident, name, value)
+            changes[name] = {"from": _jsonable(old), "to": _jsonable(value)}
+    if changes:
+        incident.updated_at = utcnow()
+        _entry(session, incident, actor, "updated", "Updated " + ", ".join(changes), changes)
+        session.flush()
+    return incident
+
+
+def transition_incident(
+    *,
+    session: Session,
+    ref: str,
+    target: str,
+    actor: str,
+    note: str | None = None,
+    resolution: str | None = None,
+    root_cause: str | None = None,
+) -> Incident:
+    """Move an incident to ``target`` status if the lifecycle allows it."""
+    incident = get_incident(session=session, ref=ref)
+    target = normalize_status(target)
+    current = incident.status
+    check_transition(current, target)
+    if (resolution or root_cause) and target != "resolved":
+        raise ValidationError("resolution and root_cause go with resolve only", field="resolution")
+    now = utcnow()
+    changes: dict[str, Any] = {"status": {"from": current, "to": target}}
+
+    def _set(name: str, value: Any) -> None:
+        old = getattr(incident, name)
+        if old != value:
+            setattr(incident, name, value)
+            changes[name] = {"from": _jsonable(old), "to": _jsonable(value)}
+
+    _set("status", target)
+    if target in ("acknowledged", "investigating") and incident.acknowledged_at is None:
+        _set("acknowledged_at", now)
+    elif target == "resolved":
+        _set("resolved_at", now)
+        if resolution:
+            _set("resolution", resolution)
+        if root_cause:
+            _set("root_cause", root_cause)
+    elif target == "closed":
+        _set("closed_at", now)
+    elif target == "open":
+        _set("resolved_at", None)
+        _set("closed_at", None)
+    incident.updated_at = now
+    verb = "Reopened" if target == "open" else f"Status {current} → {target}"
+    message = f"{verb}: {note}" if note else verb
+    _entry(session, incident, actor, "status_changed", message, changes, at=now)
+    session.flush()
+    return incident
+
+
+def add_note(*, session: Session, ref: str, text: str, actor: str) -> TimelineEntry:
+    """Append a free-text note to an incident's timeline."""
+    if not text.strip():
+        raise ValidationError("a note needs some text", field="text")
+    incident = get_incident(session=session, ref=ref)
+    entry = _entry(session, incident, actor, "note", text.strip())
+    session.flush()
+    return entry
+
+
+def list_timeline(*, session: Session, ref: str) -> Sequence[TimelineEntry]:
+    """Return an incident's timeline, oldest first."""
+    incident = get_incident(session=session, ref=ref)
+    stmt = (
+        select(TimelineEntry)
+        .where(TimelineEntry.incident_id == incident.id)
+        .order_by(TimelineEntry.at, TimelineEntry.id)
+    )
+    return session.execute(stmt).scalars().all()
+
+
+def _encode_cursor(incident: Incident) -> str:
+    raw = f"{incident.detected_at.isoformat()}|{incident.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
+    """Parse a cursor returned by :func:`list_incidents`."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        when, pk = raw.split("|")
+        return dt.datetime.fromisoformat(when), int(pk)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValidationError(f"cursor {cursor!r} is not valid", field="cursor") from exc
+
+
+def _filtered(settings: Settings, filters: IncidentFilter) -> Select[tuple[Incident]]:
+    stmt = select(Incident)
+    if filters.status:
+        stmt = stmt.where(Incident.status.in_([normalize_status(s) for s in filters.status]))
+    if filters.severity:
+        stmt = stmt.where(Incident.severity.in_([normalize_severity(s) for s in filters.severity]))
+    if filters.category:
+        cats = [normalize_category(c, settings.categories) for c in filters.category]
+        stmt = stmt.where(Incident.category.in_(cats))
+    for name in ("project_id", "order_id", "task_id", "service", "resource"):
+        value = getattr(filters, name)
+        if value is not None:
+            stmt = stmt.where(getattr(Incident, name) == value)
+    if filters.since is not None:
+        stmt = stmt.where(Incident.detected_at >= filters.since)
+    if filters.until is not None:
+        stmt = stmt.where(Incident.detected_at < filters.until)
+    if filters.q:
+        pattern = f"%{filters.q}%"
+        stmt = stmt.where(
+            or_(
+                Incident.human_id.ilike(pattern),
+                Incident.title.ilike(pattern),
+                Incident.description.ilike(pattern),
+            )
+        )
+    return stmt
+
+
+def list_incidents(
+    *,
+    session: Session,
+    settings: Settings,
+    filters: IncidentFilter | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> tuple[Sequence[Incident], str | None]:
+    """Return incidents newest first and the cursor of the next page (None at the end)."""
+    if not 1 <= limit <= 1000:
+        raise ValidationError(f"limit {limit} must be between 1 and 1000", field="limit")
+    stmt = _filtered(settings, filters or IncidentFilter())
+    if cursor:
+        when, pk = decode_cursor(cursor)
+        stmt = stmt.where(
+            or_(Incident.detected_at < when, (Incident.detected_at == when) & (Incident.id < pk))
+        )
+    stmt = stmt.order_by(Incident.detected_at.desc(), Incident.id.desc()).limit(limit + 1)
+    rows = session.execute(stmt).scalars().all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (_encode_cursor(rows[-1]) if more and rows else None)
+
+
+def record_occurrences(
+    *, session: Session, ref: str, count: int, seen_at: dt.datetime | None = None
+) -> Incident:
+    """Count ``count`` more sightings of an incident without a timeline entry per sighting."""
+    incident = get_incident(session=session, ref=ref)
+    incident.occurrence_count += count
+    seen = seen_at or utcnow()
+    if seen > incident.last_seen_at:
+        incident.last_seen_at = seen
+    session.flush()
+    return incident

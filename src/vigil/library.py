@@ -1,0 +1,397 @@
+"""Seed 000's Python API: ``log_incident`` and ``IncidentLogger``, plus error capture helpers.
+
+Results are plain dicts with the seed's field names (``incident_id``,
+``timestamp``, ``severity`` in upper case, ``affected_records`` as a list) and
+Vigil's extra fields. The database is ``VIGIL_DATABASE_URL`` or the default
+SQLite file, unless :meth:`IncidentLogger.configure` picks another.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import threading
+import time
+from contextlib import ContextDecorator
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, ClassVar
+
+from vigil.config import Settings
+from vigil.db.store import Store
+from vigil.errors import NotFoundError
+from vigil.incidents import service as incidents
+from vigil.incidents.models import Incident
+from vigil.incidents.schemas import IncidentCreate, IncidentFilter, IncidentRead, IncidentUpdate
+
+__all__ = ["IncidentLogHandler", "IncidentLogger", "log_incident", "record_incident_on_error"]
+
+ACTOR = "library"
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def seed_dict(incident: Incident | IncidentRead) -> dict[str, Any]:
+    """Return an incident in seed 000's dict shape plus Vigil's extra fields."""
+    read = incident if isinstance(incident, IncidentRead) else IncidentRead.from_incident(incident)
+    data = read.model_dump(mode="json")
+    data.pop("id")
+    return {
+        "incident_id": read.id,
+        "timestamp": _iso(read.detected_at),
+        "project_id": read.project_id,
+        "order_id": read.order_id,
+        "task_id": read.task_id,
+        "category": read.category,
+        "severity": read.severity.upper(),
+        "description": read.description,
+        "root_cause": read.root_cause,
+        "resolution": read.resolution,
+        "affected_records": list(read.affected_records),
+        "created_at": _iso(read.created_at),
+        **{k: v for k, v in data.items() if k not in ("severity", "created_at")},
+    }
+
+
+def _parse_when(value: str | dt.datetime | None) -> dt.datetime | None:
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.fromisoformat(value)
+
+
+class IncidentLogger:
+    """Seed 000's incident logger, backed by a Vigil store."""
+
+    _store: ClassVar[Store | None] = None
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+
+    @classmethod
+    def configure(cls, database_url: str | None = None, settings: Settings | None = None) -> Store:
+        """Point the logger at a database (default: from ``VIGIL_*`` settings)."""
+        with cls._lock:
+            if cls._store is not None:
+                cls._store.close()
+            cls._store = Store(settings or Settings(), database_url)
+            return cls._store
+
+    @classmethod
+    def store(cls) -> Store:
+        """Return the store in use, opening the default one on first use."""
+        store = cls._store
+        if store is None:
+            return cls.configure()
+        return store
+
+    @classmethod
+    def create_incident(
+        cls,
+        category: str,
+        description: str,
+        severity: str | None = None,
+        project_id: str | None = None,
+        order_id: str | None = None,
+        task_id: str | None = None,
+        root_cause: str | None = None,
+        resolution: str | None = None,
+        affected_records: list[str] | None = None,
+        **fields: Any,
+    ) -> str:
+        """Record an incident and return its ID (e.g. ``INC_001``)."""
+        data = IncidentCreate(
+            category=category,
+            description=description,
+            severity=severity,
+            project_id=project_id,
+            order_id=order_id,
+            task_id=task_id,
+            root_cause=root_cause,
+            resolution=resolution,
+            affected_records=list(affected_records or []),
+            **fields,
+        )
+        store = cls.store()
+        with store.write() as session:
+            return incidents.create_incident(
+                session=session, settings=store.settings, data=data, actor=ACTOR, source="library"
+            )
+
+    @classmethod
+    def update_incident(cls, incident_id: str, **fields: Any) -> dict[str, Any]:
+        """Edit an incident (e.g. ``root_cause``, ``resolution``) and return it."""
+        store = cls.store()
+        with store.write() as session:
+            incident = incidents.update_incident(
+                session=session,
+                settings=store.settings,
+                ref=incident_id,
+                data=IncidentUpdate(**fields),
+                actor=ACTOR,
+            )
+            return seed_dict(incident)
+
+    @classmethod
+    def get_incident(cls, incident_id: str) -> dict[str, Any] | None:
+        """Return one incident, or None when there is no such ID."""
+        with cls.store().read() as session:
+            try:
+                return seed_dict(incidents.get_incident(session=session, ref=incident_id))
+            except NotFoundError:
+                return None
+
+    @classmethod
+    def _list(cls, limit: int, **filters: Any) -> list[dict[str, Any]]:
+        store = cls.store()
+        with store.read() as session:
+            rows, _ = incidents.list_incidents(
+                session=session,
+                settings=store.settings,
+                filters=IncidentFilter(**filters),
+                limit=limit,
+            )
+            return [seed_dict(i) for i in rows]
+
+    @classmethod
+    def get_incidents_by_category(cls, category: str, limit: int = 100) -> list[dict[str, Any]]:
+        """Return the newest incidents of a category."""
+        return cls._list(limit, category=[category])
+
+    @classmethod
+    def get_incidents_by_severity(cls, severity: str, limit: int = 100) -> list[dict[str, Any]]:
+        """Return the newest incidents of a severity (case-insensitive)."""
+        return cls._list(limit, severity=[severity])
+
+    @classmethod
+    def get_incidents_by_project(cls, project_id: str, limit: int = 100) -> list[dict[str, Any]]:
+        """Return the newest incidents of a project."""
+        return cls._list(limit, project_id=project_id)
+
+    @classmethod
+    def get_incidents_by_order(cls, order_id: str, limit: int = 100) -> list[dict[str, Any]]:
+        """Return the newest incidents of an order."""
+        return cls._list(limit, order_id=order_id)
+
+    @classmethod
+    def get_incidents_by_task(cls, task_id: str, limit: int = 100) -> list[dict[str, Any]]:
+        """Return the newest incidents of a task."""
+        return cls._list(limit, task_id=task_id)
+
+    @classmethod
+    def get_incidents_summary(
+        cls,
+        start_date: str | dt.datetime | None = None,
+        end_date: str | dt.datetime | None = None,
+        project_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Return total, by_category, by_severity and recent_high for [start_date, end_date)."""
+        from vigil.analytics.service import incidents_summary
+
+        with cls.store().read() as session:
+            summary = incidents_summary(
+                session=session,
+                start=_parse_when(start_date),
+                end=_parse_when(end_date),
+                project_id=project_id,
+            )
+        return {
+            "total": summary.total,
+            "by_category": summary.by_category,
+            "by_severity": {k.upper(): v for k, v in summary.by_severity.items()},
+            "recent_high": [seed_dict(i) for i in summary.recent_high],
+            "start_date": _iso(summary.start),
+            "end_date": _iso(summary.end),
+            "project_id": project_id,
+        }
+
+    @classmethod
+    def get_recurrence_rate(
+        cls, category: str, days: int = 30, project_id: str | None = None
+    ) -> dict[str, Any]:
+        """Return total_incidents, recurrence_rate (per day) and trend for a category."""
+        from vigil.analytics.service import recurrence_rate
+
+        store = cls.store()
+        with store.read() as session:
+            result = recurrence_rate(
+                session=session,
+                settings=store.settings,
+                category=category,
+                days=days,
+                project_id=project_id,
+            )
+        return result.model_dump(mode="json")
+
+
+def log_incident(
+    category: str,
+    description: str,
+    severity: str | None = None,
+    project_id: str | None = None,
+    order_id: str | None = None,
+    task_id: str | None = None,
+    root_cause: str | None = None,
+    resolution: str | None = None,
+    affected_records: list[str] | None = None,
+    **fields: Any,
+) -> str:
+    """Record an incident, committed before returning, and return its ID."""
+    return IncidentLogger.create_incident(
+        category=category,
+        description=description,
+        severity=severity,
+        project_id=project_id,
+        order_id=order_id,
+        task_id=task_id,
+        root_cause=root_cause,
+        resolution=resolution,
+        affected_records=affected_records,
+        **fields,
+    )
+
+
+class record_incident_on_error(ContextDecorator):  # noqa: N801 - used like a function
+    """Record an incident when the wrapped block or function raises, then re-raise.
+
+    ``with record_incident_on_error(category="MIGRATION_ERROR"): run_migration()``
+    or as ``@record_incident_on_error(...)``. If recording fails, the original
+    exception still propagates, with a note saying why nothing was recorded.
+    """
+
+    def __init__(
+        self, category: str = "SYSTEM_ERROR", severity: str = "high", **fields: Any
+    ) -> None:
+        self.category = category
+        self.severity = severity
+        self.fields = fields
+        self.incident_id: str | None = None
+
+    def __enter__(self) -> record_incident_on_error:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        if exc is None or not isinstance(exc, Exception):
+            return False
+        fields = dict(self.fields)
+        prefix = fields.pop("description", None)
+        text = f"{type(exc).__name__}: {exc}"
+        try:
+            self.incident_id = log_incident(
+                category=self.category,
+                description=f"{prefix}: {text}" if prefix else text,
+                severity=self.severity,
+                **fields,
+            )
+        except Exception as failure:
+            exc.add_note(f"vigil could not record an incident for this error: {failure}")
+        return False
+
+
+@dataclass
+class _Seen:
+    incident_id: str
+    first: float
+    pending: int = 0
+    last_flush: float = 0.0
+    last_seen: dt.datetime | None = None
+
+
+_LEVEL_SEVERITY = {logging.CRITICAL: "critical", logging.ERROR: "high", logging.WARNING: "medium"}
+_IGNORED_LOGGERS = ("vigil", "sqlalchemy", "alembic", "uvicorn.access")
+
+
+class IncidentLogHandler(logging.Handler):
+    """A logging handler that turns records at or above ``level`` into incidents.
+
+    Records with the same logger, level, source line and exception type inside
+    ``dedup_seconds`` fold into one incident whose ``occurrence_count`` grows,
+    so a tight error loop creates one incident, not thousands.
+    """
+
+    FLUSH_EVERY = 5.0
+
+    def __init__(
+        self,
+        level: int = logging.ERROR,
+        *,
+        category: str = "SYSTEM_ERROR",
+        dedup_seconds: float | None = None,
+        **fields: Any,
+    ) -> None:
+        super().__init__(level)
+        self.category = category
+        self.fields = fields
+        self.dedup_seconds = dedup_seconds
+        self._seen: dict[str, _Seen] = {}
+        self._guard = threading.local()
+
+    def _fingerprint(self, record: logging.LogRecord) -> str:
+        exc_name = record.exc_info[0].__name__ if record.exc_info and record.exc_info[0] else ""
+        raw = f"{record.name}|{record.levelno}|{record.pathname}|{record.lineno}|{exc_name}"
+        return "log:" + hashlib.sha256(raw.encode()).hexdigest()[:24]
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Create or count the incident for ``record``."""
+        if record.name.startswith(_IGNORED_LOGGERS) or getattr(self._guard, "busy", False):
+            return
+        self._guard.busy = True
+        try:
+            window = self.dedup_seconds or IncidentLogger.store().settings.log_dedup_seconds
+            key = self._fingerprint(record)
+            now = time.monotonic()
+            seen = self._seen.get(key)
+            if seen is not None and now - seen.first < window:
+                seen.pending += 1
+                seen.last_seen = dt.datetime.fromtimestamp(record.created, dt.UTC)
+                if now - seen.last_flush >= self.FLUSH_EVERY:
+                    self._flush_one(seen, now)
+                return
+            if seen is not None:
+                self._flush_one(seen, now)
+            message = self.format(record)
+            incident_id = log_incident(
+                category=self.category,
+                description=message,
+                severity=_LEVEL_SEVERITY.get(record.levelno, "low")
+                if record.levelno < logging.CRITICAL
+                else "critical",
+                dedup_key=key,
+                title=f"{record.name}: {record.getMessage()}"[:300],
+                **self.fields,
+            )
+            self._seen[key] = _Seen(incident_id=incident_id, first=now, last_flush=now)
+        except Exception:
+            self.handleError(record)
+        finally:
+            self._guard.busy = False
+
+    def _flush_one(self, seen: _Seen, now: float) -> None:
+        if seen.pending:
+            with IncidentLogger.store().write() as session:
+                incidents.record_occurrences(
+                    session=session,
+                    ref=seen.incident_id,
+                    count=seen.pending,
+                    seen_at=seen.last_seen,
+                )
+            seen.pending = 0
+        seen.last_flush = now
+
+    def flush(self) -> None:
+        """Write the pending repeat counts."""
+        now = time.monotonic()
+        for seen in list(self._seen.values()):
+            self._flush_one(seen, now)
+
+    def close(self) -> None:
+        """Flush and close."""
+        try:
+            self.flush()
+        finally:
+            super().close()
