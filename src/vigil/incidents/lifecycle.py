@@ -93,6 +93,12 @@ def normalize_category(value: str, allowed: tuple[str, ...], *, field: str = "ca
 def check_transition(current: str, target: str) -> None:
     """Raise unless the state machine allows ``current`` → ``target``."""
     allowed = TRANSITIONS[current]
+    if target == current:
+        raise InvalidTransitionError(
+            f"the incident is already {current!r}; from {current!r} it can go to: "
+            f"{', '.join(allowed)}",
+            current=current, target=target, allowed=list(allowed),
+        )
     if target not in allowed:
         verb = "reopen" if target == "open" else f"move to {target!r}"
         raise InvalidTransitionError(

@@ -1,0 +1,77 @@
+"""Analytics commands: summary and recurrence."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import typer
+
+from vigil.cli_support import echo_json, get_store
+
+
+def summary(
+    ctx: typer.Context,
+    start: Annotated[
+        dt.datetime | None, typer.Option("--start", help="UTC unless offset given.")
+    ] = None,
+    end: Annotated[dt.datetime | None, typer.Option("--end")] = None,
+    project: Annotated[str | None, typer.Option("--project")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Count incidents in a window by category and severity."""
+    from vigil.analytics.service import incidents_summary
+
+    with get_store(ctx).read() as session:
+        result = incidents_summary(session=session, start=start, end=end, project_id=project)
+    if as_json:
+        echo_json(result.model_dump(mode="json"))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"[bold]Total incidents:[/bold] {result.total}")
+    for title, counts in (("Category", result.by_category), ("Severity", result.by_severity)):
+        table = Table(title, "Count")
+        for key, n in counts.items():
+            table.add_row(key, str(n))
+        console.print(table)
+    console.print(f"[bold]Recent high/critical:[/bold] {len(result.recent_high)}")
+    for i in result.recent_high:
+        console.print(f"  {i.id}  {i.severity:<8} {i.detected_at:%Y-%m-%d %H:%M}  {i.title}")
+
+
+def recurrence(
+    ctx: typer.Context,
+    category: Annotated[str, typer.Argument(help="Incident category, e.g. WORKER_FAILURE.")],
+    days: Annotated[int, typer.Option("--days")] = 30,
+    project: Annotated[str | None, typer.Option("--project")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Show how often a category recurs and its trend (Mann-Kendall test)."""
+    from vigil.analytics.service import recurrence_rate
+
+    store = get_store(ctx)
+    with store.read() as session:
+        result = recurrence_rate(
+            session=session,
+            settings=store.settings,
+            category=category,
+            days=days,
+            project_id=project,
+        )
+    if as_json:
+        echo_json(result.model_dump(mode="json"))
+        return
+    typer.echo(f"Total incidents: {result.total_incidents} in {days} days")
+    typer.echo(f"Recurrence rate: {result.recurrence_rate} per day")
+    typer.echo(
+        f"Trend: {result.trend} (Mann-Kendall S={result.mann_kendall_s}, p={result.p_value})"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Mount the analytics commands on the root app."""
+    app.command()(summary)
+    app.command()(recurrence)

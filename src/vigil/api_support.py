@@ -1,0 +1,177 @@
+"""Shared pieces of the HTTP interface: dependencies, the error mapper, the body limit."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from vigil.auth.service import Principal, authenticate, require_scope
+from vigil.db.store import Store
+from vigil.errors import AuthError, PayloadTooLargeError, VigilError
+
+__all__ = [
+    "BodyLimitMiddleware",
+    "ReadSession",
+    "StoreDep",
+    "error_body",
+    "install_error_handlers",
+    "requires",
+]
+
+log = logging.getLogger("vigil.api")
+
+
+def get_store(request: Request) -> Store:
+    """Return the app's store."""
+    store: Store = request.app.state.store
+    return store
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+
+
+def _read_session(store: StoreDep) -> Iterator[Session]:
+    with store.read() as session:
+        yield session
+
+
+ReadSession = Annotated[Session, Depends(_read_session)]
+
+
+def requires(scope: str) -> Callable[..., Principal]:
+    """Return a dependency that authenticates the bearer token and checks ``scope``."""
+
+    def _principal(
+        store: StoreDep,
+        authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    ) -> Principal:
+        if not authorization or not authorization.lower().startswith("bearer "):
+            raise AuthError("send the API token as 'Authorization: Bearer <token>'")
+        with store.read() as session:
+            principal = authenticate(session=session, secret=authorization[7:].strip())
+        require_scope(principal, scope)
+        return principal
+
+    return _principal
+
+
+def error_body(
+    code: str,
+    message: str,
+    *,
+    field: str | None = None,
+    allowed: list[str] | None = None,
+    details: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Return Vigil's one JSON error shape."""
+    return {
+        "error": {
+            "code": code,
+            "message": message,
+            "field": field,
+            "allowed": allowed,
+            "details": details or [],
+        }
+    }
+
+
+def _vigil_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, VigilError)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
+    body = error_body(
+        exc.code, exc.message, field=exc.context.get("field"), allowed=exc.context.get("allowed")
+    )
+    return JSONResponse(body, status_code=exc.http_status, headers=headers)
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+    return ".".join(parts) or ".".join(str(p) for p in loc)
+
+
+def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    details = []
+    for err in exc.errors():
+        item = {"field": _loc(tuple(err.get("loc", ()))), "message": err.get("msg", "")}
+        ctx = err.get("ctx") or {}
+        if "expected" in ctx:
+            item["allowed"] = str(ctx["expected"])
+        details.append(item)
+    first = details[0] if details else {"field": None, "message": "invalid request"}
+    message = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
+    body = error_body("validation_error", message, field=first["field"], details=details)
+    return JSONResponse(body, status_code=422)
+
+
+def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
+
+
+def _db_error(_request: Request, exc: Exception) -> JSONResponse:
+    log.exception("database error")
+    body = error_body("database_error", f"the database could not complete the request: {exc}")
+    return JSONResponse(body, status_code=503)
+
+
+def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=exc)
+    body = error_body("internal_error", "an unexpected error occurred; see the server log")
+    return JSONResponse(body, status_code=500)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every error to the one JSON shape."""
+    app.add_exception_handler(VigilError, _vigil_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(OperationalError, _db_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies over ``limit`` bytes with 413, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        message = f"request body is larger than the {self.limit} byte limit (max_body_bytes)"
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                response = JSONResponse(error_body("payload_too_large", message), status_code=413)
+                await response(scope, receive, send)
+                return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            msg = await receive()
+            if msg["type"] == "http.request":
+                seen += len(msg.get("body", b""))
+                if seen > self.limit:
+                    raise PayloadTooLargeError(message)
+            return msg
+
+        await self.app(scope, limited, send)

@@ -1,0 +1,45 @@
+"""Assemble the HTTP application."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from vigil import __version__
+from vigil.api_support import BodyLimitMiddleware, install_error_handlers
+from vigil.config import Settings
+from vigil.db.store import Store
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
+    """Build the FastAPI app for ``settings`` (or an already open ``store``)."""
+    from vigil.analytics.api import router as analytics_router
+    from vigil.auth.api import router as tokens_router
+    from vigil.incidents.api import router as incidents_router
+
+    settings = settings or (store.settings if store else Settings())
+    store = store or Store(settings)
+    app = FastAPI(
+        title="Vigil",
+        version=__version__,
+        description="Incident management: detect, respond, resolve, learn.",
+    )
+    app.state.store = store
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
+    app.include_router(incidents_router)
+    app.include_router(analytics_router)
+    app.include_router(tokens_router)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, Any]:
+        """Report whether the database answers and its schema is current."""
+        store.ensure_schema()
+        revision = store.current_revision()
+        return {"status": "ok", "version": __version__, "schema": revision}
+
+    return app

@@ -1,0 +1,65 @@
+"""Statements compiled once and run on the raw DBAPI cursor, for hot paths only.
+
+SQLAlchemy's per-execution bookkeeping costs more than SQLite's own work for a
+small INSERT; the library's ``log_incident`` runs three of them per call. A
+:class:`PreparedStatement` keeps Core as the single description of the SQL
+and of each column's type conversion (``TypeEngine.bind_processor``) but
+executes with the driver directly, inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import ClauseElement
+
+__all__ = ["PreparedStatement"]
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    names: tuple[str, ...]
+    positional: bool
+    processors: dict[str, Callable[[Any], Any]]
+
+
+class PreparedStatement:
+    """A Core statement compiled once per dialect."""
+
+    def __init__(self, statement: ClauseElement) -> None:
+        self.statement = statement
+        self._by_dialect: dict[str, _Compiled] = {}
+
+    def _compile(self, dialect: Dialect) -> _Compiled:
+        compiled = self._by_dialect.get(dialect.name)
+        if compiled is None:
+            done = self.statement.compile(dialect=dialect)
+            processors = {}
+            for name, bind in done.binds.items():
+                processor = bind.type.bind_processor(dialect)
+                if processor is not None:
+                    processors[name] = processor
+            names = tuple(done.positiontup or ()) if done.positional else tuple(done.binds)
+            compiled = _Compiled(str(done), names, bool(done.positional), processors)
+            self._by_dialect[dialect.name] = compiled
+        return compiled
+
+    def execute(self, conn: Connection, params: Mapping[str, Any]) -> Any:
+        """Run with ``params`` in ``conn``'s transaction; return the DBAPI cursor."""
+        compiled = self._compile(conn.dialect)
+        procs = compiled.processors
+        values = {
+            name: (procs[name](params[name]) if name in procs else params[name])
+            for name in compiled.names
+        }
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        if compiled.positional:
+            cursor.execute(compiled.sql, tuple(values[n] for n in compiled.names))
+        else:
+            cursor.execute(compiled.sql, values)
+        return cursor

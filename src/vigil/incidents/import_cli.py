@@ -1,0 +1,36 @@
+"""``vigil import``: bring incidents in from other stores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vigil.cli_support import actor, echo_json, get_store
+
+app = typer.Typer(help="Import incidents from other stores.", no_args_is_help=True)
+
+
+@app.command("legacy-sqlite")
+def legacy_sqlite(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="SQLite file with seed 001's incidents table.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Import the rows of a seed-001 incidents table; re-running imports only new rows."""
+    from vigil.incidents.legacy import import_legacy_sqlite
+
+    store = get_store(ctx)
+    with store.write() as session:
+        report = import_legacy_sqlite(
+            session=session, settings=store.settings, path=path, actor=actor()
+        )
+    if as_json:
+        echo_json(
+            {"imported": report.imported, "skipped": report.skipped, "renamed": report.renamed}
+        )
+        return
+    typer.echo(f"imported {len(report.imported)}, skipped {report.skipped} already imported")
+    for old, new in report.renamed.items():
+        typer.echo(f"  {old} was taken in Vigil; imported as {new}")

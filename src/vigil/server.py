@@ -1,0 +1,63 @@
+"""``vigil serve``: run the HTTP API with uvicorn."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from typing import Annotated
+
+import typer
+
+from vigil.cli_support import get_settings
+
+
+def bootstrap_admin_token(store: object) -> str | None:
+    """Create an admin token when none is active; return its secret (shown once)."""
+    from vigil.auth.service import count_active_tokens, create_token
+    from vigil.db.store import Store
+
+    assert isinstance(store, Store)
+    with store.write() as session:
+        if count_active_tokens(session=session):
+            return None
+        name = f"admin-{dt.datetime.now(dt.UTC):%Y%m%d%H%M%S}"
+        _token, secret = create_token(session=session, name=name, scopes=["admin"])
+        return secret
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[
+        str | None, typer.Option("--host", help="Default: VIGIL_HOST or 127.0.0.1.")
+    ] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Default: VIGIL_PORT or 8000.")] = None,
+    log_level: Annotated[str, typer.Option("--log-level")] = "info",
+) -> None:
+    """Run the REST API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from vigil.app import create_app
+    from vigil.db.runfiles import register_process
+    from vigil.db.store import Store
+
+    settings = get_settings(ctx)
+    updates = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    settings = settings.model_copy(update=updates)
+    store = Store(settings)
+    store.ensure_schema()
+    secret = bootstrap_admin_token(store)
+    if secret:
+        typer.echo("No API token existed, so an admin token was created. It is shown only now:")
+        typer.echo(f"  {secret}")
+        typer.echo(
+            "Use it as 'Authorization: Bearer <token>'; make narrower ones with `vigil token create`."
+        )
+    runfile = register_process(settings, store.url, "server")
+    try:
+        uvicorn.run(
+            create_app(settings, store), host=settings.host, port=settings.port, log_level=log_level
+        )
+    finally:
+        with contextlib.suppress(OSError):
+            runfile.unlink()
+        store.close()
