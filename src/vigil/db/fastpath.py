@@ -41,7 +41,7 @@ class PreparedStatement:
             done = self.statement.compile(dialect=dialect)
             processors = {}
             for name, bind in done.binds.items():
-                processor = bind.type.bind_processor(dialect)
+                processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
                 if processor is not None:
                     processors[name] = processor
             names = tuple(done.positiontup or ()) if done.positional else tuple(done.binds)

@@ -50,13 +50,13 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """Open a read-only transaction (rolled back at the end)."""
+        """Open a read transaction; closing returns the connection, which rolls it back.
+
+        Objects stay loaded after the block (close detaches without expiring them).
+        """
         self.ensure_schema()
         with self._reader() as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+            yield session
 
     def current_revision(self) -> str | None:
         """Return the schema revision stored in the database, None if it has none."""

@@ -1,0 +1,124 @@
+"""Shared fixtures: every store-backed test runs on a real SQLite file and on PostgreSQL.
+
+PostgreSQL: one fresh database per test run (unique name, dropped at the end),
+tables truncated between tests. SQLite: a migrated template file copied per test.
+With CI=true, a skipped test fails the run: nothing may be silently skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from vigil.config import Settings
+from vigil.db.migrate import upgrade_schema
+from vigil.db.registry import all_metadata
+from vigil.db.store import Store
+
+PG_ADMIN_URL = os.environ.get("VIGIL_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _pg_available() -> str | None:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
+            return None
+    except Exception as exc:
+        return str(exc)
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """Create a uniquely named PostgreSQL database for this run; drop it afterwards."""
+    import psycopg
+
+    problem = _pg_available()
+    if problem:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required in CI but unreachable: {problem}")
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {problem}")
+    name = f"vigil_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    url = f"{base.replace('postgresql://', 'postgresql+psycopg://')}/{name}"
+    try:
+        yield url
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                (name,),
+            )
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+@pytest.fixture(scope="session")
+def _pg_migrated(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    settings = Settings(database_url=pg_url, data_dir=tmp_path_factory.mktemp("pgdata"))
+    store = Store(settings)
+    upgrade_schema(store)
+    store.close()
+    return pg_url
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "vigil.db"
+    store = Store(Settings(database_url=f"sqlite:///{path}", data_dir=path.parent))
+    upgrade_schema(store)
+    store.close()
+    return path
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database backend a test runs on."""
+    return str(request.param)
+
+
+@pytest.fixture
+def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    """Settings pointing at a fresh, migrated database of ``backend``."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    if backend == "sqlite":
+        template = request.getfixturevalue("_sqlite_template")
+        db = data_dir / "vigil.db"
+        shutil.copy(template, db)
+        return Settings(database_url=f"sqlite:///{db}", data_dir=data_dir)
+    url = request.getfixturevalue("_pg_migrated")
+    settings = Settings(database_url=url, data_dir=data_dir)
+    store = Store(settings)
+    tables = ", ".join(t.name for t in all_metadata().sorted_tables)
+    with store.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    store.close()
+    return settings
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[Store]:
+    """An open store on the test database."""
+    store = Store(settings)
+    yield store
+    store.close()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI, fail the run if anything was skipped."""
+    if not IN_CI:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if skipped:
+        reporter.write_line(f"CI: {skipped} test(s) skipped; nothing may be skipped in CI", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
