@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["DEFAULT_CATEGORIES", "Settings", "default_data_dir"]
+__all__ = ["DEFAULT_CATEGORIES", "Settings", "default_data_dir", "settings_reference"]
 
 #: Seed 000/001's incident taxonomy: the categories every installation accepts.
 DEFAULT_CATEGORIES: tuple[str, ...] = (
@@ -137,3 +137,19 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'vigil.db'}"
+
+
+def settings_reference() -> str:
+    """Render the settings table of ``docs/configuration.md``."""
+    lines = [
+        "| Variable | Default | Description |",
+        "|---|---|---|",
+    ]
+    for name, info in Settings.model_fields.items():
+        if info.default_factory is not None:
+            default = "(computed)" if name == "data_dir" else "`[]`"
+        else:
+            default = f"`{info.default}`" if info.default not in (None, "") else "(empty)"
+        description = (info.description or "").replace("|", "\\|")
+        lines.append(f"| `VIGIL_{name.upper()}` | {default} | {description} |")
+    return "\n".join(lines) + "\n"

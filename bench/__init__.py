@@ -1,0 +1,1 @@
+"""Vigil benchmarks: ``make bench`` (or ``python -m bench NAME ...``)."""

@@ -1,0 +1,162 @@
+"""Run the benchmarks and print medians, throughputs and ratios.
+
+    python -m bench                 # everything, SQLite and PostgreSQL
+    python -m bench log_incident    # one benchmark
+    BENCH_ROWS=100000 python -m bench queries
+
+PostgreSQL runs use a fresh database on 127.0.0.1 (dropped afterwards).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from vigil.config import Settings
+from vigil.db.migrate import upgrade_schema
+from vigil.db.store import Store
+
+PG_ADMIN = os.environ.get("VIGIL_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
+
+
+def median_ms(fn: Callable[[], object], runs: int = 7, warmup: int = 1) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+
+@contextlib.contextmanager
+def database(backend: str, **overrides: object) -> Iterator[Settings]:
+    tmp = Path(tempfile.mkdtemp(prefix="vigil-bench-"))
+    if backend == "sqlite":
+        settings = Settings(database_url=f"sqlite:///{tmp / 'vigil.db'}", data_dir=tmp, **overrides)  # type: ignore[arg-type]
+        try:
+            store = Store(settings)
+            upgrade_schema(store)
+            store.close()
+            yield settings
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return
+    import psycopg
+
+    name = f"vigil_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + "/" + name
+    settings = Settings(database_url=url, data_dir=tmp, **overrides)  # type: ignore[arg-type]
+    try:
+        store = Store(settings)
+        upgrade_schema(store)
+        store.close()
+        yield settings
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def bench_log_incident(backend: str) -> None:
+    """log_incident: one committed incident per call."""
+    from vigil import IncidentLogger, log_incident
+
+    variants = [("NORMAL",), ("FULL",)] if backend == "sqlite" else [("-",)]
+    for (sync,) in variants:
+        extra = {"sqlite_synchronous": sync} if backend == "sqlite" else {}
+        with database(backend, **extra) as settings:
+            IncidentLogger.configure(settings=settings)
+            n = 3000
+            rates = []
+            for _ in range(5):
+                t = time.perf_counter()
+                for _ in range(n):
+                    log_incident(category="WORKER_FAILURE", description="Worker process crashed during task execution",
+                                 severity="HIGH", project_id="ai_pm_manager", task_id="TASK_917")
+                rates.append(n / (time.perf_counter() - t))
+            IncidentLogger.store().close()
+            IncidentLogger._store = None
+            label = f"synchronous={sync}" if backend == "sqlite" else "postgresql"
+            print(f"log_incident [{backend} {label}]: median {statistics.median(rates):,.0f} incidents/s "
+                  f"(runs: {', '.join(f'{r:,.0f}' for r in rates)}; target 3,000/s: "
+                  f"{statistics.median(rates) / 3000:.2f}x)")
+
+
+def bench_queries(backend: str) -> None:
+    """Summary and recurrence over ROWS incidents; CLI list over the same data."""
+    from bench.data import END, load
+    from vigil.analytics.service import incidents_summary, recurrence_rate
+
+    with database(backend) as settings:
+        store = Store(settings)
+        t = time.perf_counter()
+        load(store, ROWS)
+        print(f"[{backend}] loaded {ROWS:,} incidents in {time.perf_counter() - t:.1f} s")
+        cases: list[tuple[str, Callable[[], object]]] = []
+
+        def q(fn: Callable[..., object], **kw: object) -> Callable[[], object]:
+            def run() -> object:
+                with store.read() as session:
+                    return fn(session=session, **kw)
+            return run
+
+        import datetime as dt
+
+        cases.append(("summary, all rows, no filter", q(incidents_summary)))
+        cases.append(("summary, project ai_pm_manager (50%)", q(incidents_summary, project_id="ai_pm_manager")))
+        cases.append(("summary, last 30 days", q(incidents_summary, start=END - dt.timedelta(days=30), end=END)))
+        for days in (30, 365):
+            cases.append((f"recurrence WORKER_FAILURE {days} d", q(recurrence_rate, settings=settings,
+                          category="WORKER_FAILURE", days=days, now=END)))
+        cases.append(("recurrence WORKER_FAILURE 30 d, project", q(recurrence_rate, settings=settings,
+                      category="WORKER_FAILURE", days=30, project_id="ai_pm_manager", now=END)))
+        for name, fn in cases:
+            ms = median_ms(fn)
+            print(f"[{backend}] {name}: median {ms:.1f} ms over {ROWS:,} incidents (target < 200 ms: {200 / ms:.1f}x headroom)")
+        env = {**os.environ, "VIGIL_DATABASE_URL": str(settings.database_url), "VIGIL_DATA_DIR": str(settings.data_dir)}
+        vigil = str(Path(sys.executable).with_name("vigil"))
+        ms = median_ms(lambda: subprocess.run([vigil, "list", "--limit", "50"], env=env, check=True,
+                                              capture_output=True), runs=7)
+        print(f"[{backend}] `vigil list --limit 50` over {ROWS:,}: median {ms:.0f} ms wall (target < 600 ms)")
+        store.close()
+
+
+def bench_cli_startup() -> None:
+    """Cold start of `vigil --help`."""
+    vigil = str(Path(sys.executable).with_name("vigil"))
+    ms = median_ms(lambda: subprocess.run([vigil, "--help"], check=True, capture_output=True), runs=11)
+    print(f"`vigil --help`: median {ms:.0f} ms wall (target < 300 ms)")
+
+
+def main(argv: list[str]) -> None:
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"SQLite {__import__('sqlite3').sqlite_version}")
+    wanted = set(argv) or {"log_incident", "queries", "cli"}
+    backends = [b for b in ("sqlite", "postgresql") if os.environ.get("BENCH_BACKENDS", "sqlite,postgresql").count(b)]
+    if "cli" in wanted:
+        bench_cli_startup()
+    for backend in backends:
+        if "log_incident" in wanted:
+            bench_log_incident(backend)
+        if "queries" in wanted:
+            bench_queries(backend)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
