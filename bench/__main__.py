@@ -68,7 +68,9 @@ def database(backend: str, **overrides: object) -> Iterator[Settings]:
         yield settings
     finally:
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
+            )
             conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -87,15 +89,22 @@ def bench_log_incident(backend: str) -> None:
             for _ in range(5):
                 t = time.perf_counter()
                 for _ in range(n):
-                    log_incident(category="WORKER_FAILURE", description="Worker process crashed during task execution",
-                                 severity="HIGH", project_id="ai_pm_manager", task_id="TASK_917")
+                    log_incident(
+                        category="WORKER_FAILURE",
+                        description="Worker process crashed during task execution",
+                        severity="HIGH",
+                        project_id="ai_pm_manager",
+                        task_id="TASK_917",
+                    )
                 rates.append(n / (time.perf_counter() - t))
             IncidentLogger.store().close()
             IncidentLogger._store = None
             label = f"synchronous={sync}" if backend == "sqlite" else "postgresql"
-            print(f"log_incident [{backend} {label}]: median {statistics.median(rates):,.0f} incidents/s "
-                  f"(runs: {', '.join(f'{r:,.0f}' for r in rates)}; target 3,000/s: "
-                  f"{statistics.median(rates) / 3000:.2f}x)")
+            print(
+                f"log_incident [{backend} {label}]: median {statistics.median(rates):,.0f} incidents/s "
+                f"(runs: {', '.join(f'{r:,.0f}' for r in rates)}; target 3,000/s: "
+                f"{statistics.median(rates) / 3000:.2f}x)"
+            )
 
 
 def bench_queries(backend: str) -> None:
@@ -114,41 +123,93 @@ def bench_queries(backend: str) -> None:
             def run() -> object:
                 with store.read() as session:
                     return fn(session=session, **kw)
+
             return run
 
         import datetime as dt
 
         cases.append(("summary, all rows, no filter", q(incidents_summary)))
-        cases.append(("summary, project ai_pm_manager (50%)", q(incidents_summary, project_id="ai_pm_manager")))
-        cases.append(("summary, last 30 days", q(incidents_summary, start=END - dt.timedelta(days=30), end=END)))
+        cases.append(
+            (
+                "summary, project ai_pm_manager (50%)",
+                q(incidents_summary, project_id="ai_pm_manager"),
+            )
+        )
+        cases.append(
+            (
+                "summary, last 30 days",
+                q(incidents_summary, start=END - dt.timedelta(days=30), end=END),
+            )
+        )
         for days in (30, 365):
-            cases.append((f"recurrence WORKER_FAILURE {days} d", q(recurrence_rate, settings=settings,
-                          category="WORKER_FAILURE", days=days, now=END)))
-        cases.append(("recurrence WORKER_FAILURE 30 d, project", q(recurrence_rate, settings=settings,
-                      category="WORKER_FAILURE", days=30, project_id="ai_pm_manager", now=END)))
+            cases.append(
+                (
+                    f"recurrence WORKER_FAILURE {days} d",
+                    q(
+                        recurrence_rate,
+                        settings=settings,
+                        category="WORKER_FAILURE",
+                        days=days,
+                        now=END,
+                    ),
+                )
+            )
+        cases.append(
+            (
+                "recurrence WORKER_FAILURE 30 d, project",
+                q(
+                    recurrence_rate,
+                    settings=settings,
+                    category="WORKER_FAILURE",
+                    days=30,
+                    project_id="ai_pm_manager",
+                    now=END,
+                ),
+            )
+        )
         for name, fn in cases:
             ms = median_ms(fn)
-            print(f"[{backend}] {name}: median {ms:.1f} ms over {ROWS:,} incidents (target < 200 ms: {200 / ms:.1f}x headroom)")
-        env = {**os.environ, "VIGIL_DATABASE_URL": str(settings.database_url), "VIGIL_DATA_DIR": str(settings.data_dir)}
+            print(
+                f"[{backend}] {name}: median {ms:.1f} ms over {ROWS:,} incidents (target < 200 ms: {200 / ms:.1f}x headroom)"
+            )
+        env = {
+            **os.environ,
+            "VIGIL_DATABASE_URL": str(settings.database_url),
+            "VIGIL_DATA_DIR": str(settings.data_dir),
+        }
         vigil = str(Path(sys.executable).with_name("vigil"))
-        ms = median_ms(lambda: subprocess.run([vigil, "list", "--limit", "50"], env=env, check=True,
-                                              capture_output=True), runs=7)
-        print(f"[{backend}] `vigil list --limit 50` over {ROWS:,}: median {ms:.0f} ms wall (target < 600 ms)")
+        ms = median_ms(
+            lambda: subprocess.run(
+                [vigil, "list", "--limit", "50"], env=env, check=True, capture_output=True
+            ),
+            runs=7,
+        )
+        print(
+            f"[{backend}] `vigil list --limit 50` over {ROWS:,}: median {ms:.0f} ms wall (target < 600 ms)"
+        )
         store.close()
 
 
 def bench_cli_startup() -> None:
     """Cold start of `vigil --help`."""
     vigil = str(Path(sys.executable).with_name("vigil"))
-    ms = median_ms(lambda: subprocess.run([vigil, "--help"], check=True, capture_output=True), runs=11)
+    ms = median_ms(
+        lambda: subprocess.run([vigil, "--help"], check=True, capture_output=True), runs=11
+    )
     print(f"`vigil --help`: median {ms:.0f} ms wall (target < 300 ms)")
 
 
 def main(argv: list[str]) -> None:
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"SQLite {__import__('sqlite3').sqlite_version}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"SQLite {__import__('sqlite3').sqlite_version}"
+    )
     wanted = set(argv) or {"log_incident", "queries", "cli"}
-    backends = [b for b in ("sqlite", "postgresql") if os.environ.get("BENCH_BACKENDS", "sqlite,postgresql").count(b)]
+    backends = [
+        b
+        for b in ("sqlite", "postgresql")
+        if os.environ.get("BENCH_BACKENDS", "sqlite,postgresql").count(b)
+    ]
     if "cli" in wanted:
         bench_cli_startup()
     for backend in backends:

@@ -14,9 +14,27 @@ from vigil.db.store import Store
 SEVERITIES = ("critical", "high", "medium", "low")
 STATUSES = ("resolved", "closed", "open", "acknowledged")
 COLUMNS = (
-    "human_id", "uuid", "title", "description", "category", "severity", "status", "project_id",
-    "resource", "component", "host", "affected_records", "labels", "tags", "source",
-    "occurrence_count", "detected_at", "last_seen_at", "resolved_at", "created_at", "updated_at",
+    "human_id",
+    "uuid",
+    "title",
+    "description",
+    "category",
+    "severity",
+    "status",
+    "project_id",
+    "resource",
+    "component",
+    "host",
+    "affected_records",
+    "labels",
+    "tags",
+    "source",
+    "occurrence_count",
+    "detected_at",
+    "last_seen_at",
+    "resolved_at",
+    "created_at",
+    "updated_at",
 )
 END = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 SPAN_DAYS = 365
@@ -30,13 +48,33 @@ def rows(n: int, seed: int = 7) -> Iterator[tuple[Any, ...]]:
     for i in range(n):
         detected = start + dt.timedelta(seconds=i * step + rnd.random() * step)
         status = rnd.choice(STATUSES)
-        resolved = detected + dt.timedelta(minutes=rnd.randint(1, 600)) if status in ("resolved", "closed") else None
+        resolved = (
+            detected + dt.timedelta(minutes=rnd.randint(1, 600))
+            if status in ("resolved", "closed")
+            else None
+        )
         yield (
-            f"INC_{i + 1:07d}", uuid.UUID(int=rnd.getrandbits(128)), f"synthetic incident {i}", "",
-            rnd.choice(DEFAULT_CATEGORIES), rnd.choice(SEVERITIES), status,
+            f"INC_{i + 1:07d}",
+            uuid.UUID(int=rnd.getrandbits(128)),
+            f"synthetic incident {i}",
+            "",
+            rnd.choice(DEFAULT_CATEGORIES),
+            rnd.choice(SEVERITIES),
+            status,
             "ai_pm_manager" if rnd.random() < 0.5 else f"project_{rnd.randint(1, 20)}",
-            f"device-{rnd.randint(1, 1000)}", rnd.choice(("ffmpeg", "monitor")), f"host-{rnd.randint(1, 10)}",
-            "[]", "{}", "[]", "bench", 1, detected, detected, resolved, detected, detected,
+            f"device-{rnd.randint(1, 1000)}",
+            rnd.choice(("ffmpeg", "monitor")),
+            f"host-{rnd.randint(1, 10)}",
+            "[]",
+            "{}",
+            "[]",
+            "bench",
+            1,
+            detected,
+            detected,
+            resolved,
+            detected,
+            detected,
         )
 
 
@@ -62,7 +100,9 @@ def _load_sqlite(store: Store, n: int) -> None:
         conn = raw.driver_connection
         assert conn is not None
         conn.execute("BEGIN")
-        sql = f"INSERT INTO incidents ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+        sql = (
+            f"INSERT INTO incidents ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+        )
         conn.executemany(sql, ([_sqlite_value(v) for v in r] for r in rows(n)))
         conn.execute("COMMIT")
         conn.execute("ANALYZE")
@@ -75,15 +115,13 @@ def _load_pg(store: Store, n: int) -> None:
     try:
         conn = raw.driver_connection
         assert conn is not None
-        with conn.cursor() as cur:  # type: ignore[attr-defined]
-            with cur.copy(f"COPY incidents ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-                for r in rows(n):
-                    copy.write_row(r)
+        sql = f"COPY incidents ({', '.join(COLUMNS)}) FROM STDIN"
+        with conn.cursor() as cur, cur.copy(sql) as copy:  # type: ignore[attr-defined]
+            for r in rows(n):
+                copy.write_row(r)
         conn.commit()
         conn.autocommit = True  # type: ignore[attr-defined]
         conn.execute("VACUUM ANALYZE incidents")  # type: ignore[attr-defined]
         conn.autocommit = False  # type: ignore[attr-defined]
     finally:
         raw.close()
-
-

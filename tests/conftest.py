@@ -120,5 +120,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
     if skipped:
-        reporter.write_line(f"CI: {skipped} test(s) skipped; nothing may be skipped in CI", red=True)
+        reporter.write_line(
+            f"CI: {skipped} test(s) skipped; nothing may be skipped in CI", red=True
+        )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

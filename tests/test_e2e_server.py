@@ -26,10 +26,17 @@ def _free_port() -> int:
 @pytest.fixture
 def server(settings: Settings) -> Iterator[tuple[str, str, subprocess.Popen[str]]]:
     port = _free_port()
-    env = {**os.environ, "VIGIL_DATABASE_URL": str(settings.database_url), "VIGIL_DATA_DIR": str(settings.data_dir)}
+    env = {
+        **os.environ,
+        "VIGIL_DATABASE_URL": str(settings.database_url),
+        "VIGIL_DATA_DIR": str(settings.data_dir),
+    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "vigil", "serve", "--port", str(port), "--log-level", "warning"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     assert proc.stdout is not None
     token = ""
@@ -53,23 +60,39 @@ def server(settings: Settings) -> Iterator[tuple[str, str, subprocess.Popen[str]
             proc.wait(timeout=15)
 
 
-def test_quick_start_flow_over_http(server: tuple[str, str, subprocess.Popen[str]], settings: Settings) -> None:
+def test_quick_start_flow_over_http(
+    server: tuple[str, str, subprocess.Popen[str]], settings: Settings
+) -> None:
     base, token, _proc = server
     assert token, "the first start must print an admin token"
     h = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=base, headers=h, timeout=10) as client:
-        r = client.post("/api/v1/incidents", json={"title": "Checkout 500s", "severity": "critical"})
+        r = client.post(
+            "/api/v1/incidents", json={"title": "Checkout 500s", "severity": "critical"}
+        )
         assert r.status_code == 201
         ref = r.json()["id"]
-        assert client.post(f"/api/v1/incidents/{ref}/acknowledge", json={"note": "paging db"}).status_code == 200
-        assert client.post(f"/api/v1/incidents/{ref}/resolve", json={"resolution": "failover"}).json()["status"] == "resolved"
+        assert (
+            client.post(
+                f"/api/v1/incidents/{ref}/acknowledge", json={"note": "paging db"}
+            ).status_code
+            == 200
+        )
+        assert (
+            client.post(f"/api/v1/incidents/{ref}/resolve", json={"resolution": "failover"}).json()[
+                "status"
+            ]
+            == "resolved"
+        )
         timeline = client.get(f"/api/v1/incidents/{ref}/timeline").json()
         assert len(timeline) == 3 and all(e["actor"].startswith("admin-") for e in timeline)
         assert client.get("/docs").status_code == 200
         assert httpx.get(f"{base}/api/v1/incidents", timeout=5).status_code == 401
 
 
-def test_upgrade_refuses_while_server_runs(server: tuple[str, str, subprocess.Popen[str]], settings: Settings) -> None:
+def test_upgrade_refuses_while_server_runs(
+    server: tuple[str, str, subprocess.Popen[str]], settings: Settings
+) -> None:
     from vigil.db.runfiles import running_processes
 
     _base, _token, proc = server

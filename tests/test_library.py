@@ -57,8 +57,12 @@ def test_seed_000_usage_query_summary_and_recurrence() -> None:
     assert incidents[0]["affected_records"] == ["TASK_917", "TASK_918"]
     assert len(IncidentLogger.get_incidents_by_severity("HIGH")) == 2
     assert len(IncidentLogger.get_incidents_by_project("ai_pm_manager")) == 2
-    assert [i["incident_id"] for i in IncidentLogger.get_incidents_by_order("ORDER_088")] == ["INC_002"]
-    assert [i["incident_id"] for i in IncidentLogger.get_incidents_by_task("TASK_917")] == ["INC_001"]
+    assert [i["incident_id"] for i in IncidentLogger.get_incidents_by_order("ORDER_088")] == [
+        "INC_002"
+    ]
+    assert [i["incident_id"] for i in IncidentLogger.get_incidents_by_task("TASK_917")] == [
+        "INC_001"
+    ]
 
     summary = IncidentLogger.get_incidents_summary(
         start_date="2020-01-01T00:00:00", end_date="2100-02-01T00:00:00", project_id="ai_pm_manager"
@@ -72,7 +76,9 @@ def test_seed_000_usage_query_summary_and_recurrence() -> None:
     )
     assert empty["total"] == 0
 
-    stats = IncidentLogger.get_recurrence_rate(category="WORKER_FAILURE", days=30, project_id="ai_pm_manager")
+    stats = IncidentLogger.get_recurrence_rate(
+        category="WORKER_FAILURE", days=30, project_id="ai_pm_manager"
+    )
     assert stats["total_incidents"] == 1
     assert stats["recurrence_rate"] == round(1 / 30, 4)
     assert stats["trend"] in ("increasing", "decreasing", "stable")
@@ -88,8 +94,12 @@ def test_seed_000_exception_handler_pattern_and_context_manager() -> None:
             run_migration()
         except Exception as e:
             log_incident(
-                category="MIGRATION_ERROR", description=f"Migration failed: {e!s}", severity="HIGH",
-                project_id="p", order_id="ORDER_1", root_cause="Database lock timeout",
+                category="MIGRATION_ERROR",
+                description=f"Migration failed: {e!s}",
+                severity="HIGH",
+                project_id="p",
+                order_id="ORDER_1",
+                root_cause="Database lock timeout",
                 affected_records=["schema.sql"],
             )
             raise

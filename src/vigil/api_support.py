@@ -106,16 +106,17 @@ def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
         if "expected" in ctx:
             item["allowed"] = str(ctx["expected"])
         details.append(item)
-    first = details[0] if details else {"field": None, "message": "invalid request"}
-    message = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
-    body = error_body("validation_error", message, field=first["field"], details=details)
+    field = str(details[0]["field"]) if details else None
+    text = str(details[0]["message"]) if details else "invalid request"
+    message = f"{field}: {text}" if field else text
+    body = error_body("validation_error", message, field=field, details=details)
     return JSONResponse(body, status_code=422)
 
 
 def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-    return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
+    return JSONResponse(error_body(code, str(exc.detail or "")), status_code=exc.status_code)
 
 
 def _db_error(_request: Request, exc: Exception) -> JSONResponse:

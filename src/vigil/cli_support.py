@@ -13,7 +13,6 @@ import traceback
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -89,11 +88,11 @@ def fail(message: str, code: int = 1) -> None:
 class VigilGroup(TyperGroup):
     """Root command group that maps every error to one line on stderr and an exit code."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         """Run the command, translating errors."""
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        except (typer.Exit, typer.Abort, typer.TyperException):
             raise
         except Exception as exc:
             debug = isinstance(ctx.obj, CliState) and ctx.obj.debug

@@ -275,9 +275,9 @@ class record_incident_on_error(ContextDecorator):  # noqa: N801 - used like a fu
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
-    ) -> bool:
+    ) -> None:
         if exc is None or not isinstance(exc, Exception):
-            return False
+            return
         fields = dict(self.fields)
         prefix = fields.pop("description", None)
         text = f"{type(exc).__name__}: {exc}"
@@ -290,7 +290,6 @@ class record_incident_on_error(ContextDecorator):  # noqa: N801 - used like a fu
             )
         except Exception as failure:
             exc.add_note(f"vigil could not record an incident for this error: {failure}")
-        return False
 
 
 @dataclass

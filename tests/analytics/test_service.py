@@ -7,7 +7,9 @@ import uuid
 from collections import Counter
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from tests.factories import at, make_incident
 from vigil.analytics.service import incidents_summary, recurrence_rate
@@ -31,8 +33,12 @@ def test_mann_kendall_known_series() -> None:
 
 
 def test_summary_counts_window_and_recent_high(store: Store) -> None:
-    make_incident(store, detected_at=at(1), category="WORKER_FAILURE", severity="high", project_id="a")
-    make_incident(store, detected_at=at(2), category="WORKER_FAILURE", severity="low", project_id="a")
+    make_incident(
+        store, detected_at=at(1), category="WORKER_FAILURE", severity="high", project_id="a"
+    )
+    make_incident(
+        store, detected_at=at(2), category="WORKER_FAILURE", severity="low", project_id="a"
+    )
     make_incident(store, detected_at=at(3), category="OTHER", severity="critical", project_id="b")
     make_incident(store, detected_at=at(10), category="OTHER", severity="high", project_id="a")
     with store.read() as session:
@@ -46,7 +52,9 @@ def test_summary_counts_window_and_recent_high(store: Store) -> None:
             incidents_summary(session=session, start=at(5), end=at(4))
 
 
-@hsettings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@hsettings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     rows=st.lists(
         st.tuples(st.integers(0, 40 * 24), st.sampled_from(CATS), st.sampled_from(SEVS)),
@@ -55,11 +63,19 @@ def test_summary_counts_window_and_recent_high(store: Store) -> None:
     start_h=st.integers(0, 40 * 24),
     span_h=st.integers(1, 40 * 24),
 )
-def test_summary_matches_brute_force(store: Store, rows: list[tuple[int, str, str]], start_h: int, span_h: int) -> None:
+def test_summary_matches_brute_force(
+    store: Store, rows: list[tuple[int, str, str]], start_h: int, span_h: int
+) -> None:
     project = uuid.uuid4().hex
     base = at(1)
     for hour, cat, sev in rows:
-        make_incident(store, detected_at=base + dt.timedelta(hours=hour), category=cat, severity=sev, project_id=project)
+        make_incident(
+            store,
+            detected_at=base + dt.timedelta(hours=hour),
+            category=cat,
+            severity=sev,
+            project_id=project,
+        )
     start, end = base + dt.timedelta(hours=start_h), base + dt.timedelta(hours=start_h + span_h)
     inside = [(c, s) for h, c, s in rows if start <= base + dt.timedelta(hours=h) < end]
     with store.read() as session:
@@ -70,7 +86,9 @@ def test_summary_matches_brute_force(store: Store, rows: list[tuple[int, str, st
     assert len(got.recent_high) == min(10, sum(1 for _, s in inside if s in ("critical", "high")))
 
 
-@hsettings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@hsettings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     offsets=st.lists(st.integers(-5 * 86400, 70 * 86400), max_size=30),
     days=st.sampled_from([1, 7, 30, 90]),
@@ -79,9 +97,21 @@ def test_recurrence_buckets_match_brute_force(store: Store, offsets: list[int], 
     project = uuid.uuid4().hex
     now = dt.datetime(2026, 3, 31, 12, tzinfo=dt.UTC)
     for off in offsets:
-        make_incident(store, detected_at=now - dt.timedelta(seconds=off), category="WORKER_FAILURE", project_id=project)
+        make_incident(
+            store,
+            detected_at=now - dt.timedelta(seconds=off),
+            category="WORKER_FAILURE",
+            project_id=project,
+        )
     with store.read() as session:
-        got = recurrence_rate(session=session, settings=store.settings, category="worker_failure", days=days, project_id=project, now=now)
+        got = recurrence_rate(
+            session=session,
+            settings=store.settings,
+            category="worker_failure",
+            days=days,
+            project_id=project,
+            now=now,
+        )
     start = now - dt.timedelta(days=days)
     n = min(days, 60)
     width = days * 86400 / n
@@ -100,9 +130,15 @@ def test_recurrence_detects_a_rising_category(store: Store) -> None:
     now = dt.datetime(2026, 3, 31, tzinfo=dt.UTC)
     for day in range(30):
         for _ in range(day // 5):
-            make_incident(store, detected_at=now - dt.timedelta(days=30 - day, hours=-1), category="WORKER_FAILURE")
+            make_incident(
+                store,
+                detected_at=now - dt.timedelta(days=30 - day, hours=-1),
+                category="WORKER_FAILURE",
+            )
     with store.read() as session:
-        got = recurrence_rate(session=session, settings=store.settings, category="WORKER_FAILURE", days=30, now=now)
+        got = recurrence_rate(
+            session=session, settings=store.settings, category="WORKER_FAILURE", days=30, now=now
+        )
         assert got.trend == "increasing" and got.p_value < 0.05
         with pytest.raises(ValidationError, match="days"):
             recurrence_rate(session=session, settings=store.settings, category="OTHER", days=0)

@@ -58,7 +58,9 @@ def test_backup_of_an_older_schema_before_upgrade(tmp_path: Path) -> None:
     with pytest.raises(SchemaOutOfDateError, match="vigil db upgrade"):
         make_incident(store)
     path = migrate.backup_database(store, label="x")
-    assert sqlite3.connect(path).execute("SELECT version_num FROM alembic_version").fetchone() == ("base0",)
+    assert sqlite3.connect(path).execute("SELECT version_num FROM alembic_version").fetchone() == (
+        "base0",
+    )
 
 
 def test_worker_check_refuses_unless_forced(tmp_path: Path) -> None:
@@ -76,7 +78,9 @@ def test_worker_check_refuses_unless_forced(tmp_path: Path) -> None:
     runfile.unlink()
 
 
-def test_failed_upgrade_leaves_database_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_upgrade_leaves_database_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = _fresh(tmp_path)
     real = migrate.command.upgrade
 

@@ -24,17 +24,30 @@ def _token(store: Store, name: str, *scopes: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}
 
 
-def test_create_ack_resolve_with_timeline_attributed_to_token(client: TestClient, store: Store) -> None:
+def test_create_ack_resolve_with_timeline_attributed_to_token(
+    client: TestClient, store: Store
+) -> None:
     h = _token(store, "pagerbot", "write")
-    r = client.post("/api/v1/incidents", json={"title": "API down", "severity": "HIGH", "labels": {"env": "prod"}}, headers=h)
+    r = client.post(
+        "/api/v1/incidents",
+        json={"title": "API down", "severity": "HIGH", "labels": {"env": "prod"}},
+        headers=h,
+    )
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["id"] == "INC_001" and body["severity"] == "high" and body["status"] == "open"
-    assert client.post("/api/v1/incidents/INC_001/acknowledge", headers=h).json()["status"] == "acknowledged"
-    r = client.post("/api/v1/incidents/INC_001/resolve", json={"resolution": "rolled back"}, headers=h)
+    assert (
+        client.post("/api/v1/incidents/INC_001/acknowledge", headers=h).json()["status"]
+        == "acknowledged"
+    )
+    r = client.post(
+        "/api/v1/incidents/INC_001/resolve", json={"resolution": "rolled back"}, headers=h
+    )
     assert r.json()["status"] == "resolved" and r.json()["resolution"] == "rolled back"
     assert r.json()["total_duration_seconds"] >= 0
-    r = client.post("/api/v1/incidents/INC_001/notes", json={"text": "postmortem Friday"}, headers=h)
+    r = client.post(
+        "/api/v1/incidents/INC_001/notes", json={"text": "postmortem Friday"}, headers=h
+    )
     assert r.status_code == 201
     timeline = client.get("/api/v1/incidents/INC_001/timeline", headers=h).json()
     assert [e["kind"] for e in timeline] == ["created", "status_changed", "status_changed", "note"]
@@ -44,12 +57,20 @@ def test_create_ack_resolve_with_timeline_attributed_to_token(client: TestClient
 def test_update_list_filters_and_pagination(client: TestClient, store: Store) -> None:
     h = _token(store, "w", "write")
     for i in range(5):
-        client.post("/api/v1/incidents", json={"title": f"t{i}", "severity": "low" if i % 2 else "critical", "resource": "db-1"}, headers=h)
-    r = client.patch("/api/v1/incidents/INC_002", json={"severity": "medium", "root_cause": "cron"}, headers=h)
+        client.post(
+            "/api/v1/incidents",
+            json={"title": f"t{i}", "severity": "low" if i % 2 else "critical", "resource": "db-1"},
+            headers=h,
+        )
+    r = client.patch(
+        "/api/v1/incidents/INC_002", json={"severity": "medium", "root_cause": "cron"}, headers=h
+    )
     assert r.status_code == 200 and r.json()["severity"] == "medium"
     page = client.get("/api/v1/incidents", params={"limit": 2}, headers=h).json()
     assert [i["id"] for i in page["items"]] == ["INC_005", "INC_004"]
-    page2 = client.get("/api/v1/incidents", params={"limit": 2, "cursor": page["next_cursor"]}, headers=h).json()
+    page2 = client.get(
+        "/api/v1/incidents", params={"limit": 2, "cursor": page["next_cursor"]}, headers=h
+    ).json()
     assert [i["id"] for i in page2["items"]] == ["INC_003", "INC_002"]
     crit = client.get("/api/v1/incidents", params=[("severity", "critical")], headers=h).json()
     assert [i["id"] for i in crit["items"]] == ["INC_005", "INC_003", "INC_001"]
@@ -76,7 +97,9 @@ def test_errors_share_one_shape(client: TestClient, store: Store) -> None:
 
 def test_auth_and_scopes(client: TestClient, store: Store) -> None:
     assert client.get("/api/v1/incidents").status_code == 401
-    assert client.get("/api/v1/incidents", headers={"Authorization": "Bearer nope"}).status_code == 401
+    assert (
+        client.get("/api/v1/incidents", headers={"Authorization": "Bearer nope"}).status_code == 401
+    )
     reader = _token(store, "ro", "read")
     assert client.get("/api/v1/incidents", headers=reader).status_code == 200
     r = client.post("/api/v1/incidents", json={"title": "x"}, headers=reader)
@@ -106,10 +129,16 @@ def test_oversized_body_gets_413(client: TestClient, store: Store) -> None:
 
 def test_summary_recurrence_and_health(client: TestClient, store: Store) -> None:
     h = _token(store, "w", "write")
-    client.post("/api/v1/incidents", json={"title": "x", "category": "WORKER_FAILURE", "severity": "high"}, headers=h)
+    client.post(
+        "/api/v1/incidents",
+        json={"title": "x", "category": "WORKER_FAILURE", "severity": "high"},
+        headers=h,
+    )
     s = client.get("/api/v1/analytics/summary", headers=h).json()
     assert s["total"] == 1 and s["by_severity"] == {"high": 1}
-    r = client.get("/api/v1/analytics/recurrence", params={"category": "worker_failure", "days": 7}, headers=h).json()
+    r = client.get(
+        "/api/v1/analytics/recurrence", params={"category": "worker_failure", "days": 7}, headers=h
+    ).json()
     assert r["total_incidents"] == 1 and r["trend"] == "stable"
     assert client.get("/healthz").json()["status"] == "ok"
     assert client.get("/openapi.json").status_code == 200

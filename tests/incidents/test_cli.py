@@ -22,7 +22,9 @@ def vigil(settings: Settings, *args: str) -> tuple[int, str, str]:
 
 
 def test_declare_ack_resolve_show_json(settings: Settings) -> None:
-    code, out, _ = vigil(settings, "declare", "Disk full", "-s", "HIGH", "-c", "system_error", "--label", "env=prod")
+    code, out, _ = vigil(
+        settings, "declare", "Disk full", "-s", "HIGH", "-c", "system_error", "--label", "env=prod"
+    )
     assert (code, out.strip()) == (0, "INC_001")
     assert vigil(settings, "ack", "INC_001", "-m", "on it")[0] == 0
     assert vigil(settings, "resolve", "INC_001", "-r", "cleaned /var")[0] == 0
@@ -66,7 +68,9 @@ def test_update_note_close_reopen_summary_recurrence(settings: Settings) -> None
         (("list", "--status", "sleeping"), 2, "status 'sleeping' is not one of"),
     ],
 )
-def test_errors_are_one_line_with_exit_codes(settings: Settings, args: tuple[str, ...], code: int, message: str) -> None:
+def test_errors_are_one_line_with_exit_codes(
+    settings: Settings, args: tuple[str, ...], code: int, message: str
+) -> None:
     vigil(settings, "declare", "seed")
     got, out, err = vigil(settings, *args)
     assert got == code
@@ -105,7 +109,9 @@ def _legacy_db(path: Path) -> None:
     conn.close()
 
 
-def test_import_legacy_sqlite_is_idempotent_and_keeps_ids(settings: Settings, tmp_path: Path) -> None:
+def test_import_legacy_sqlite_is_idempotent_and_keeps_ids(
+    settings: Settings, tmp_path: Path
+) -> None:
     legacy = tmp_path / "aipm.db"
     _legacy_db(legacy)
     code, out, _ = vigil(settings, "import", "legacy-sqlite", str(legacy), "--json")
@@ -137,7 +143,9 @@ def test_db_commands(settings: Settings, tmp_path: Path) -> None:
 
 def test_upgrade_dry_run_on_new_file(tmp_path: Path) -> None:
     db = tmp_path / "new.db"
-    result = runner.invoke(app, ["db", "upgrade", "--dry-run", "--db", str(db)], env={"VIGIL_DATA_DIR": str(tmp_path)})
+    result = runner.invoke(
+        app, ["db", "upgrade", "--dry-run", "--db", str(db)], env={"VIGIL_DATA_DIR": str(tmp_path)}
+    )
     assert result.exit_code == 0 and "CREATE TABLE incidents" in result.stdout
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT count(*) FROM sqlite_master").fetchone() == (0,)

@@ -6,7 +6,9 @@ import datetime as dt
 import threading
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from tests.factories import at, make_incident
 from vigil.config import Settings
@@ -98,7 +100,9 @@ def test_full_lifecycle_sets_timestamps_and_durations(store: Store) -> None:
             session=session, ref=ref, target="resolved", actor="bob", resolution="restarted"
         )
     with store.write() as session:
-        incident = service.transition_incident(session=session, ref=ref, target="closed", actor="bob")
+        incident = service.transition_incident(
+            session=session, ref=ref, target="closed", actor="bob"
+        )
         read = IncidentRead.from_incident(incident)
     assert read.status == "closed"
     assert read.resolution == "restarted"
@@ -110,14 +114,21 @@ def test_full_lifecycle_sets_timestamps_and_durations(store: Store) -> None:
 def test_seed_aliases_in_progress_and_investigating(store: Store) -> None:
     ref = make_incident(store)
     with store.write() as session:
-        incident = service.transition_incident(session=session, ref=ref, target="in_progress", actor="a")
+        incident = service.transition_incident(
+            session=session, ref=ref, target="in_progress", actor="a"
+        )
         assert incident.status == "investigating"
         assert incident.acknowledged_at is not None
 
 
 def test_illegal_transition_is_refused_and_changes_nothing(store: Store) -> None:
     ref = make_incident(store)
-    with pytest.raises(InvalidTransitionError, match="can go to: acknowledged, investigating, resolved"), store.write() as session:
+    with (
+        pytest.raises(
+            InvalidTransitionError, match="can go to: acknowledged, investigating, resolved"
+        ),
+        store.write() as session,
+    ):
         service.transition_incident(session=session, ref=ref, target="closed", actor="a")
     with store.read() as session:
         assert service.get_incident(session=session, ref=ref).status == "open"
@@ -138,7 +149,9 @@ def test_reopen_clears_resolution_times_but_timeline_keeps_them(store: Store) ->
     assert entries[2].changes["resolved_at"]["to"] is None
 
 
-@hsettings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@hsettings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(moves=st.lists(st.sampled_from(STATUSES), max_size=8))
 def test_lifecycle_follows_the_state_machine(store: Store, moves: list[str]) -> None:
     ref = make_incident(store)
@@ -163,12 +176,18 @@ def test_update_records_old_and_new_values(store: Store) -> None:
     ref = make_incident(store, severity="low")
     with store.write() as session:
         service.update_incident(
-            session=session, settings=store.settings, ref=ref, actor="carol",
+            session=session,
+            settings=store.settings,
+            ref=ref,
+            actor="carol",
             data=IncidentUpdate(severity="CRITICAL", root_cause="lock timeout"),
         )
     with store.write() as session:  # no-op edit writes nothing
         service.update_incident(
-            session=session, settings=store.settings, ref=ref, actor="carol",
+            session=session,
+            settings=store.settings,
+            ref=ref,
+            actor="carol",
             data=IncidentUpdate(severity="critical"),
         )
     with store.read() as session:
@@ -201,8 +220,11 @@ def test_lookup_by_uuid(store: Store) -> None:
 def test_list_filters_and_cursor_pagination(store: Store) -> None:
     for day in range(1, 8):
         make_incident(
-            store, detected_at=at(day), severity="high" if day % 2 else "low",
-            project_id="p1" if day < 5 else "p2", title=f"day {day} outage",
+            store,
+            detected_at=at(day),
+            severity="high" if day % 2 else "low",
+            project_id="p1" if day < 5 else "p2",
+            title=f"day {day} outage",
         )
     with store.read() as session:
         seen: list[str] = []
@@ -216,7 +238,8 @@ def test_list_filters_and_cursor_pagination(store: Store) -> None:
                 break
         assert seen == [f"day {d} outage" for d in range(7, 0, -1)]
         rows, _ = service.list_incidents(
-            session=session, settings=store.settings,
+            session=session,
+            settings=store.settings,
             filters=IncidentFilter(severity=["HIGH"], project_id="p1", since=at(2), until=at(5)),
         )
         assert [r.title for r in rows] == ["day 3 outage"]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from vigil.analytics.schemas import IncidentSummary, Recurrence
@@ -23,11 +24,11 @@ MAX_BUCKETS = 60
 
 
 def _window(
-    stmt: Select[tuple[str, str, int]],
+    stmt: Any,
     start: dt.datetime | None,
     end: dt.datetime | None,
     project_id: str | None,
-) -> Select[tuple[str, str, int]]:
+) -> Any:
     if start is not None:
         stmt = stmt.where(Incident.detected_at >= start)
     if end is not None:
@@ -61,11 +62,12 @@ def incidents_summary(
     counts = counts.with_hint(Incident, f"INDEXED BY {index}", dialect_name="sqlite")
     by_category: dict[str, int] = {}
     by_severity: dict[str, int] = {}
-    for category, severity, n in session.execute(_window(counts, start, end, project_id)):
+    rows = session.execute(_window(counts, start, end, project_id)).all()
+    for category, severity, n in rows:
         by_category[category] = by_category.get(category, 0) + n
         by_severity[severity] = by_severity.get(severity, 0) + n
     recent = select(Incident).where(Incident.severity.in_(("critical", "high")))
-    recent = _window(recent, start, end, project_id)  # type: ignore[arg-type]
+    recent = _window(recent, start, end, project_id)
     recent = recent.order_by(Incident.detected_at.desc(), Incident.id.desc()).limit(recent_limit)
     return IncidentSummary(
         start=start,

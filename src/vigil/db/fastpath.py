@@ -38,7 +38,7 @@ class PreparedStatement:
     def _compile(self, dialect: Dialect) -> _Compiled:
         compiled = self._by_dialect.get(dialect.name)
         if compiled is None:
-            done = self.statement.compile(dialect=dialect)
+            done: Any = self.statement.compile(dialect=dialect)
             processors = {}
             for name, bind in done.binds.items():
                 processor = bind.type.dialect_impl(dialect).bind_processor(dialect)

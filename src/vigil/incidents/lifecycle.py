@@ -97,7 +97,9 @@ def check_transition(current: str, target: str) -> None:
         raise InvalidTransitionError(
             f"the incident is already {current!r}; from {current!r} it can go to: "
             f"{', '.join(allowed)}",
-            current=current, target=target, allowed=list(allowed),
+            current=current,
+            target=target,
+            allowed=list(allowed),
         )
     if target not in allowed:
         verb = "reopen" if target == "open" else f"move to {target!r}"

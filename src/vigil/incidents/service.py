@@ -282,7 +282,7 @@ def decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
         raise ValidationError(f"cursor {cursor!r} is not valid", field="cursor") from exc
 
 
-def _filtered(settings: Settings, filters: IncidentFilter) -> Select[tuple[Incident]]:
+def _filtered(settings: Settings, filters: IncidentFilter) -> Select[Any]:
     stmt = select(Incident)
     if filters.status:
         stmt = stmt.where(Incident.status.in_([normalize_status(s) for s in filters.status]))
@@ -329,7 +329,7 @@ def list_incidents(
             or_(Incident.detected_at < when, (Incident.detected_at == when) & (Incident.id < pk))
         )
     stmt = stmt.order_by(Incident.detected_at.desc(), Incident.id.desc()).limit(limit + 1)
-    rows = session.execute(stmt).scalars().all()
+    rows: Sequence[Incident] = session.execute(stmt).scalars().all()
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (_encode_cursor(rows[-1]) if more and rows else None)

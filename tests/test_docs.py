@@ -1,0 +1,70 @@
+"""Tests that fail when a command, setting or endpoint is undocumented."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from vigil.app import create_app
+from vigil.cli import app
+from vigil.config import Settings, settings_reference
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def _commands(group: Any, prefix: str = "vigil") -> list[str]:
+    out = []
+    for name, cmd in group.commands.items():
+        path = f"{prefix} {name}"
+        if hasattr(cmd, "commands"):
+            out += _commands(cmd, path)
+        else:
+            out.append(path)
+    return out
+
+
+def test_every_cli_command_is_documented() -> None:
+    text = (DOCS / "cli.md").read_text()
+    root = typer.main.get_command(app)
+    commands = _commands(root)
+    assert len(commands) > 20
+    missing = [c for c in commands if f"`{c}" not in text]
+    assert missing == []
+
+
+def test_every_setting_is_documented_and_table_is_current() -> None:
+    text = (DOCS / "configuration.md").read_text()
+    table = re.search(r"<!-- settings-table:start -->\n(.*)<!-- settings-table:end -->", text, re.S)
+    assert table is not None
+    assert table.group(1) == settings_reference()
+    for name, info in Settings.model_fields.items():
+        assert info.description, name
+        assert f"VIGIL_{name.upper()}" in text
+
+
+def test_every_api_route_is_documented(tmp_path: Path) -> None:
+    text = (DOCS / "api.md").read_text()
+    fastapi_app = create_app(Settings(data_dir=tmp_path))
+    for route in fastapi_app.routes:
+        path = getattr(route, "path", "")
+        if not path.startswith(("/api/", "/healthz")):
+            continue
+        for method in sorted(getattr(route, "methods", set()) - {"HEAD"}):
+            shown = path.replace("{action}", "")
+            if "{action}" in path:
+                for action in ("acknowledge", "investigate", "resolve", "close", "reopen"):
+                    assert f"`{method} {shown}{action}`" in text
+            else:
+                assert f"`{method} {path}`" in text, f"{method} {path}"
+
+
+def test_readme_quick_start_is_two_commands() -> None:
+    readme = (DOCS.parent / "README.md").read_text()
+    block = readme.split("## Quick start", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    assert [line.split("#")[0].strip() for line in block.strip().splitlines()] == [
+        "make run",
+        "make test",
+    ]
