@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from typing import Annotated, Any
 
@@ -19,11 +21,14 @@ from vigil.errors import AuthError, PayloadTooLargeError, VigilError
 
 __all__ = [
     "BodyLimitMiddleware",
+    "CredentialCache",
     "ReadSession",
     "StoreDep",
+    "bearer",
     "error_body",
     "install_error_handlers",
     "requires",
+    "token_principal",
 ]
 
 log = logging.getLogger("vigil.api")
@@ -46,17 +51,63 @@ def _read_session(store: StoreDep) -> Iterator[Session]:
 ReadSession = Annotated[Session, Depends(_read_session)]
 
 
+class CredentialCache:
+    """Remember verified credentials for a few seconds so each request skips a query."""
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        """Forget everything (after a revocation or rotation made here)."""
+        with self._lock:
+            self._entries.clear()
+
+    def get(self, key: str, load: Callable[[], Any]) -> Any:
+        """Return the cached value of ``key`` or load (and cache) it; errors are not cached."""
+        now = time.monotonic()
+        with self._lock:
+            hit = self._entries.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        value = load()
+        if self.ttl > 0:
+            with self._lock:
+                if len(self._entries) > 10_000:
+                    self._entries.clear()
+                self._entries[key] = (now + self.ttl, value)
+        return value
+
+
+def bearer(authorization: str | None) -> str:
+    """Return the token of an ``Authorization: Bearer`` header or raise AuthError."""
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise AuthError("send the credential as 'Authorization: Bearer <token>'")
+    return authorization[7:].strip()
+
+
+def token_principal(request: Request, secret: str) -> Principal:
+    """Authenticate an API token through the app's credential cache."""
+    store: Store = request.app.state.store
+    cache: CredentialCache = request.app.state.credentials
+
+    def load() -> Principal:
+        with store.read() as session:
+            return authenticate(session=session, secret=secret)
+
+    principal: Principal = cache.get("t:" + secret, load)
+    return principal
+
+
 def requires(scope: str) -> Callable[..., Principal]:
     """Return a dependency that authenticates the bearer token and checks ``scope``."""
 
     def _principal(
-        store: StoreDep,
+        request: Request,
         authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
     ) -> Principal:
-        if not authorization or not authorization.lower().startswith("bearer "):
-            raise AuthError("send the API token as 'Authorization: Bearer <token>'")
-        with store.read() as session:
-            principal = authenticate(session=session, secret=authorization[7:].strip())
+        principal = token_principal(request, bearer(authorization))
         require_scope(principal, scope)
         return principal
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 
 from vigil import __version__
-from vigil.api_support import BodyLimitMiddleware, install_error_handlers
+from vigil.api_support import BodyLimitMiddleware, CredentialCache, install_error_handlers
 from vigil.config import Settings
 from vigil.db.store import Store
 
@@ -19,21 +21,41 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     from vigil.analytics.api import router as analytics_router
     from vigil.auth.api import router as tokens_router
     from vigil.incidents.api import router as incidents_router
+    from vigil.ingest.api import router as ingest_router
+    from vigil.ingest.pipeline import IngestPipeline
+    from vigil.ingest.scheduler import HeartbeatScheduler
 
     settings = settings or (store.settings if store else Settings())
     store = store or Store(settings)
+    pipeline = IngestPipeline(store)
+    scheduler = HeartbeatScheduler(store)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        pipeline.start()
+        scheduler.start()
+        try:
+            yield
+        finally:
+            scheduler.stop()
+            pipeline.stop()
+
     app = FastAPI(
         title="Vigil",
         version=__version__,
         description="Incident management: detect, respond, resolve, learn.",
+        lifespan=lifespan,
     )
     app.state.store = store
     app.state.settings = settings
+    app.state.pipeline = pipeline
+    app.state.credentials = CredentialCache(settings.auth_cache_seconds)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.include_router(incidents_router)
     app.include_router(analytics_router)
     app.include_router(tokens_router)
+    app.include_router(ingest_router)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, Any]:

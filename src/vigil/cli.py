@@ -12,6 +12,7 @@ from vigil.cli_support import CliState, VigilGroup
 from vigil.db import cli as db_cli
 from vigil.incidents import cli as incidents_cli
 from vigil.incidents import import_cli
+from vigil.ingest import cli as ingest_cli
 from vigil.server import serve
 
 __all__ = ["app", "main"]
@@ -53,6 +54,7 @@ def root(
 incidents_cli.register(app)
 analytics_cli.register(app)
 app.command()(serve)
+ingest_cli.register(app)
 app.add_typer(db_cli.app, name="db")
 app.add_typer(auth_cli.app, name="token")
 app.add_typer(import_cli.app, name="import")

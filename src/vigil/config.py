@@ -99,6 +99,76 @@ class Settings(BaseSettings):
         "record into one incident.",
     )
 
+    status_severity: dict[str, str] = Field(
+        default_factory=lambda: {
+            "stopped": "critical",
+            "critical": "critical",
+            "down": "critical",
+            "failed": "critical",
+            "stuck": "high",
+            "warning": "high",
+            "error": "high",
+            "degraded": "medium",
+        },
+        description="Failing event statuses and the severity of the incident each opens "
+        "(seed 002: stopped -> critical, stuck -> high). JSON object; keys are lower case.",
+    )
+    healthy_statuses: list[str] = Field(
+        default_factory=lambda: [
+            "active",
+            "ok",
+            "up",
+            "healthy",
+            "running",
+            "recovered",
+            "resolved",
+        ],
+        description="Event statuses meaning the resource works; they auto-resolve its incident.",
+    )
+    ingest_category: str = Field(
+        default="SYSTEM_ERROR",
+        description="Category of incidents opened by events that name none.",
+    )
+    ingest_max_events: int = Field(
+        default=1000,
+        ge=1,
+        description="Most events accepted in one request; larger batches get HTTP 413.",
+    )
+    ingest_max_batch: int = Field(
+        default=2000,
+        ge=1,
+        description="Most events the group-commit writer puts in one transaction.",
+    )
+    auth_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="How long a server remembers a verified token or integration key; a "
+        "revoked credential may keep working this long in other server processes.",
+    )
+    heartbeat_check_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often `vigil serve` and `vigil worker` look for missed heartbeats.",
+    )
+
+    @field_validator("status_severity")
+    @classmethod
+    def _check_status_severity(cls, value: dict[str, str]) -> dict[str, str]:
+        allowed = ("critical", "high", "medium", "low")
+        out = {}
+        for status, severity in value.items():
+            if severity.lower() not in allowed:
+                raise ValueError(
+                    f"status_severity[{status!r}] = {severity!r} is not one of: {', '.join(allowed)}"
+                )
+            out[status.strip().lower()] = severity.lower()
+        return out
+
+    @field_validator("healthy_statuses")
+    @classmethod
+    def _lower_statuses(cls, value: list[str]) -> list[str]:
+        return [v.strip().lower() for v in value if v.strip()]
+
     @field_validator("id_template")
     @classmethod
     def _check_template(cls, value: str) -> str:

@@ -353,22 +353,34 @@ class IncidentLogHandler(logging.Handler):
                 return
             if seen is not None:
                 self._flush_one(seen, now)
-            message = self.format(record)
-            incident_id = log_incident(
-                category=self.category,
-                description=message,
-                severity=_LEVEL_SEVERITY.get(record.levelno, "low")
-                if record.levelno < logging.CRITICAL
-                else "critical",
-                dedup_key=key,
-                title=f"{record.name}: {record.getMessage()}"[:300],
-                **self.fields,
-            )
+            incident_id = self._open_or_count(record, key)
             self._seen[key] = _Seen(incident_id=incident_id, first=now, last_flush=now)
         except Exception:
             self.handleError(record)
         finally:
             self._guard.busy = False
+
+    def _open_or_count(self, record: logging.LogRecord, key: str) -> str:
+        """Count the record on the active incident with this fingerprint, or open one."""
+        level = record.levelno
+        severity = "critical" if level >= logging.CRITICAL else _LEVEL_SEVERITY.get(level, "low")
+        store = IncidentLogger.store()
+        with store.write() as session:
+            active = incidents.find_active_by_dedup_key(session=session, dedup_key=key)
+            if active is not None:
+                incidents.record_occurrences(session=session, ref=active.human_id, count=1)
+                return active.human_id
+            data = IncidentCreate(
+                category=self.category,
+                description=self.format(record),
+                severity=severity,
+                dedup_key=key,
+                title=f"{record.name}: {record.getMessage()}"[:300],
+                **self.fields,
+            )
+            return incidents.create_incident(
+                session=session, settings=store.settings, data=data, actor=ACTOR, source="library"
+            )
 
     def _flush_one(self, seen: _Seen, now: float) -> None:
         if seen.pending:

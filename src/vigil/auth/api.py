@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 
 from vigil.api_support import ReadSession, StoreDep, requires
 from vigil.auth import service
@@ -30,7 +30,9 @@ def create(data: TokenCreate, store: StoreDep, _who: Admin) -> TokenCreated:
 
 
 @router.delete("/{name}", response_model=TokenRead)
-def revoke(name: str, store: StoreDep, _who: Admin) -> TokenRead:
-    """Revoke a token."""
+def revoke(name: str, request: Request, store: StoreDep, _who: Admin) -> TokenRead:
+    """Revoke a token; this server stops accepting it at once."""
     with store.write() as session:
-        return TokenRead.model_validate(service.revoke_token(session=session, name=name))
+        token = TokenRead.model_validate(service.revoke_token(session=session, name=name))
+    request.app.state.credentials.clear()
+    return token

@@ -10,6 +10,7 @@ from vigil.db.base import Base
 def all_metadata() -> MetaData:
     """Return the metadata with every Vigil table registered."""
     import vigil.auth.models
-    import vigil.incidents.models  # noqa: F401
+    import vigil.incidents.models
+    import vigil.ingest.models  # noqa: F401
 
     return Base.metadata

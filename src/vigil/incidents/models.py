@@ -6,12 +6,24 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vigil.db.base import Base, UTCDateTime, utcnow
 
-__all__ = ["IdSequence", "Incident", "TimelineEntry"]
+__all__ = ["ACTIVE_SQL", "IdSequence", "Incident", "TimelineEntry"]
+
+ACTIVE_SQL = "status IN ('open', 'acknowledged', 'investigating')"
 
 
 class Incident(Base):
@@ -68,6 +80,15 @@ class Incident(Base):
         Index("ix_incidents_category_detected_at", "category", "detected_at"),
         Index("ix_incidents_severity_detected_at", "severity", "detected_at"),
         Index("ix_incidents_resource_component", "resource", "component"),
+        # Seed 002's unique_open_incident: at most one active incident per dedup key, held
+        # by the database so it survives concurrent writers and several server processes.
+        Index(
+            "uq_incidents_open_dedup_key",
+            "dedup_key",
+            unique=True,
+            sqlite_where=text(ACTIVE_SQL),
+            postgresql_where=text(ACTIVE_SQL),
+        ),
     )
 
 

@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 from vigil.config import Settings
 from vigil.db.base import utcnow
 from vigil.db.fastpath import PreparedStatement
-from vigil.errors import NotFoundError, ValidationError
+from vigil.errors import ConflictError, NotFoundError, ValidationError
 from vigil.incidents.ids import next_human_id
 from vigil.incidents.lifecycle import (
+    ACTIVE_STATUSES,
     check_transition,
     normalize_category,
     normalize_severity,
@@ -33,6 +34,7 @@ __all__ = [
     "add_note",
     "create_incident",
     "decode_cursor",
+    "find_active_by_dedup_key",
     "get_incident",
     "list_incidents",
     "list_timeline",
@@ -77,6 +79,12 @@ def create_incident(
     category = normalize_category(data.category, settings.categories)
     severity = normalize_severity(data.severity or settings.default_severity)
     title = data.title or _title_from(data.description)
+    if data.dedup_key and status in ACTIVE_STATUSES:
+        existing = find_active_by_dedup_key(session=session, dedup_key=data.dedup_key)
+        if existing is not None:
+            raise ConflictError(
+                f"incident {existing.human_id} is already active for dedup key {data.dedup_key!r}"
+            )
     if human_id is None:
         human_id = next_human_id(session=session, template=settings.id_template, when=detected)
     conn = session.connection()
@@ -126,6 +134,14 @@ def create_incident(
         },
     )
     return human_id
+
+
+def find_active_by_dedup_key(*, session: Session, dedup_key: str) -> Incident | None:
+    """Return the open, acknowledged or investigating incident with ``dedup_key``, if any."""
+    stmt = select(Incident).where(
+        Incident.dedup_key == dedup_key, Incident.status.in_(ACTIVE_STATUSES)
+    )
+    return session.execute(stmt).scalar_one_or_none()
 
 
 def get_incident(*, session: Session, ref: str) -> Incident:
@@ -207,15 +223,23 @@ def transition_incident(
     note: str | None = None,
     resolution: str | None = None,
     root_cause: str | None = None,
+    at: dt.datetime | None = None,
 ) -> Incident:
-    """Move an incident to ``target`` status if the lifecycle allows it."""
+    """Move an incident to ``target`` status if the lifecycle allows it (at ``at``, default now)."""
     incident = get_incident(session=session, ref=ref)
     target = normalize_status(target)
     current = incident.status
     check_transition(current, target)
     if (resolution or root_cause) and target != "resolved":
         raise ValidationError("resolution and root_cause go with resolve only", field="resolution")
-    now = utcnow()
+    if target == "open" and incident.dedup_key:
+        other = find_active_by_dedup_key(session=session, dedup_key=incident.dedup_key)
+        if other is not None:
+            raise ConflictError(
+                f"cannot reopen: incident {other.human_id} is already active for the same "
+                f"dedup key {incident.dedup_key!r}"
+            )
+    now = at or utcnow()
     changes: dict[str, Any] = {"status": {"from": current, "to": target}}
 
     def _set(name: str, value: Any) -> None:
@@ -238,7 +262,7 @@ def transition_incident(
     elif target == "open":
         _set("resolved_at", None)
         _set("closed_at", None)
-    incident.updated_at = now
+    incident.updated_at = utcnow()
     verb = "Reopened" if target == "open" else f"Status {current} → {target}"
     message = f"{verb}: {note}" if note else verb
     _entry(session, incident, actor, "status_changed", message, changes, at=now)

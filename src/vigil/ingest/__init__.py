@@ -1,0 +1,1 @@
+"""Ingestion: events, resource state history, heartbeats, receivers, maintenance windows."""

@@ -1,0 +1,265 @@
+"""Ingestion endpoints: native events, PagerDuty Events v2, Alertmanager, Grafana, heartbeats."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import JSONResponse
+
+from vigil.api_support import (
+    CredentialCache,
+    ReadSession,
+    StoreDep,
+    bearer,
+    requires,
+    token_principal,
+)
+from vigil.auth.service import Principal, require_scope
+from vigil.db.store import Store
+from vigil.errors import AuthError, ValidationError
+from vigil.ingest import heartbeats, integrations, maintenance
+from vigil.ingest.pipeline import IngestPipeline
+from vigil.ingest.receivers import (
+    PagerDutyError,
+    alerts_to_signals,
+    events_to_signals,
+    pagerduty_to_signal,
+)
+from vigil.ingest.resources import ResourceStateRead, list_states
+from vigil.ingest.schemas import (
+    EventResult,
+    HeartbeatCreate,
+    HeartbeatRead,
+    IngestResponse,
+    IntegrationCreate,
+    IntegrationCreated,
+    IntegrationRead,
+    MaintenanceCreate,
+    MaintenanceRead,
+)
+from vigil.ingest.signals import Outcome, Signal
+
+router = APIRouter(tags=["ingestion"])
+Admin = Annotated[Principal, Depends(requires("admin"))]
+Writer = Annotated[Principal, Depends(requires("write"))]
+Reader = Annotated[Principal, Depends(requires("read"))]
+
+
+def _integration_name(request: Request, key: str) -> str:
+    store: Store = request.app.state.store
+    cache: CredentialCache = request.app.state.credentials
+
+    def load() -> str:
+        with store.read() as session:
+            return integrations.authenticate_integration(session=session, key=key).name
+
+    name: str = cache.get("i:" + key, load)
+    return name
+
+
+def ingest_sender(
+    request: Request, authorization: Annotated[str | None, Header(include_in_schema=False)] = None
+) -> str:
+    """Accept an integration key or an API token with write scope; return who is sending."""
+    secret = bearer(authorization)
+    try:
+        return _integration_name(request, secret)
+    except AuthError:
+        principal = token_principal(request, secret)
+        require_scope(principal, "write")
+        return principal.name
+
+
+Sender = Annotated[str, Depends(ingest_sender)]
+
+
+async def _json(request: Request) -> Any:
+    try:
+        return json.loads(await request.body())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValidationError(f"the body is not valid JSON: {exc}", field="body") from exc
+
+
+async def _commit(request: Request, signals: list[Signal]) -> list[Outcome]:
+    pipeline: IngestPipeline = request.app.state.pipeline
+    return await asyncio.wrap_future(pipeline.submit(signals))
+
+
+def _response(outcomes: list[Outcome]) -> IngestResponse:
+    touched = list(dict.fromkeys(o.incident_id for o in outcomes if o.incident_id))
+    return IngestResponse(
+        events=len(outcomes),
+        incidents=touched,
+        results=[EventResult(outcome=o.outcome, incident_id=o.incident_id) for o in outcomes],
+    )
+
+
+_EVENT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        {"$ref": "#/components/schemas/EventIn"},
+                        {"type": "array", "items": {"$ref": "#/components/schemas/EventIn"}},
+                    ]
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/api/v1/events", status_code=202, response_model=IngestResponse, openapi_extra=_EVENT_BODY
+)
+async def post_events(request: Request, sender: Sender) -> IngestResponse:
+    """Ingest one event or a JSON array of events; all or nothing, answered after commit."""
+    signals = events_to_signals(request.app.state.settings, await _json(request), sender=sender)
+    return _response(await _commit(request, signals))
+
+
+@router.post("/v2/enqueue", status_code=202, tags=["pagerduty"])
+async def pagerduty_enqueue(request: Request) -> JSONResponse:
+    """PagerDuty Events API v2: routing_key is a Vigil integration key."""
+    try:
+        body = json.loads(await request.body())
+    except (ValueError, UnicodeDecodeError):
+        return _pd_invalid(["Event object is not valid JSON"])
+    key = body.get("routing_key") if isinstance(body, dict) else None
+    if not isinstance(key, str) or not key:
+        return _pd_invalid(["'routing_key' is missing or blank"])
+    try:
+        sender = _integration_name(request, key)
+    except AuthError:
+        return _pd_invalid(["Invalid routing key"])
+    try:
+        signal, dedup_key = pagerduty_to_signal(body, sender=sender, scope=f"pagerduty:{sender}")
+    except PagerDutyError as exc:
+        return _pd_invalid(exc.errors)
+    await _commit(request, [signal])
+    return JSONResponse(
+        {"status": "success", "message": "Event processed", "dedup_key": dedup_key}, status_code=202
+    )
+
+
+def _pd_invalid(errors: list[str]) -> JSONResponse:
+    body = {"status": "invalid event", "message": "Event object is invalid", "errors": errors}
+    return JSONResponse(body, status_code=400)
+
+
+@router.post("/api/v1/integrations/alertmanager", status_code=202, response_model=IngestResponse)
+async def alertmanager(request: Request, sender: Sender) -> IngestResponse:
+    """Prometheus Alertmanager webhook (payload version 4)."""
+    signals = alerts_to_signals(await _json(request), source="alertmanager", sender=sender)
+    return _response(await _commit(request, signals))
+
+
+@router.post("/api/v1/integrations/grafana", status_code=202, response_model=IngestResponse)
+async def grafana(request: Request, sender: Sender) -> IngestResponse:
+    """Grafana alerting webhook contact point."""
+    signals = alerts_to_signals(await _json(request), source="grafana", sender=sender)
+    return _response(await _commit(request, signals))
+
+
+@router.get("/api/v1/integrations", response_model=list[IntegrationRead])
+def list_integrations(session: ReadSession, _who: Admin) -> list[IntegrationRead]:
+    """List integrations (never their keys)."""
+    return [
+        IntegrationRead.model_validate(i) for i in integrations.list_integrations(session=session)
+    ]
+
+
+@router.post("/api/v1/integrations", status_code=201, response_model=IntegrationCreated)
+def create_integration(data: IntegrationCreate, store: StoreDep, _who: Admin) -> IntegrationCreated:
+    """Create an integration; its key is in this response only."""
+    with store.write() as session:
+        item, key = integrations.create_integration(session=session, name=data.name, kind=data.kind)
+        return IntegrationCreated(**IntegrationRead.model_validate(item).model_dump(), key=key)
+
+
+@router.post("/api/v1/integrations/{name}/rotate", response_model=IntegrationCreated)
+def rotate_integration(
+    name: str, request: Request, store: StoreDep, _who: Admin
+) -> IntegrationCreated:
+    """Replace an integration's key."""
+    with store.write() as session:
+        item, key = integrations.rotate_integration(session=session, name=name)
+        created = IntegrationCreated(**IntegrationRead.model_validate(item).model_dump(), key=key)
+    request.app.state.credentials.clear()
+    return created
+
+
+@router.delete("/api/v1/integrations/{name}", status_code=204)
+def remove_integration(name: str, request: Request, store: StoreDep, _who: Admin) -> None:
+    """Remove an integration; its key stops working."""
+    with store.write() as session:
+        integrations.remove_integration(session=session, name=name)
+    request.app.state.credentials.clear()
+
+
+@router.get("/api/v1/heartbeats", response_model=list[HeartbeatRead])
+def list_heartbeats(session: ReadSession, _who: Reader) -> list[HeartbeatRead]:
+    """List heartbeats and whether each is missing."""
+    return [HeartbeatRead.model_validate(h) for h in heartbeats.list_heartbeats(session=session)]
+
+
+@router.post("/api/v1/heartbeats", status_code=201, response_model=HeartbeatRead)
+def create_heartbeat(data: HeartbeatCreate, store: StoreDep, _who: Writer) -> HeartbeatRead:
+    """Register a heartbeat."""
+    with store.write() as session:
+        hb = heartbeats.create_heartbeat(session=session, **data.model_dump())
+        return HeartbeatRead.model_validate(hb)
+
+
+@router.delete("/api/v1/heartbeats/{name}", status_code=204)
+def remove_heartbeat(name: str, store: StoreDep, _who: Writer) -> None:
+    """Stop expecting a heartbeat."""
+    with store.write() as session:
+        heartbeats.remove_heartbeat(session=session, name=name)
+
+
+@router.post("/api/v1/heartbeats/{name}/beat", status_code=202)
+def beat(name: str, store: StoreDep, sender: Sender) -> dict[str, Any]:
+    """Check in (integration key or write token)."""
+    with store.write() as session:
+        outcome = heartbeats.beat(
+            session=session, settings=store.settings, name=name, sender=sender
+        )
+    return {"status": "accepted", "outcome": outcome.outcome, "incident_id": outcome.incident_id}
+
+
+@router.get("/api/v1/resources", response_model=list[ResourceStateRead])
+def list_resources(
+    session: ReadSession, _who: Reader, failing: bool = False
+) -> list[ResourceStateRead]:
+    """Current status of every resource/component (failing first)."""
+    return list_states(session=session, failing_only=failing)
+
+
+@router.get("/api/v1/maintenance", response_model=list[MaintenanceRead])
+def list_windows(
+    session: ReadSession, _who: Reader, include_past: bool = False
+) -> list[MaintenanceRead]:
+    """List maintenance windows that have not ended (or all)."""
+    rows = maintenance.list_windows(session=session, include_past=include_past)
+    return [MaintenanceRead.model_validate(w) for w in rows]
+
+
+@router.post("/api/v1/maintenance", status_code=201, response_model=MaintenanceRead)
+def create_window(data: MaintenanceCreate, store: StoreDep, who: Writer) -> MaintenanceRead:
+    """Create a maintenance window."""
+    with store.write() as session:
+        window = maintenance.create_window(session=session, actor=who.name, **data.model_dump())
+        return MaintenanceRead.model_validate(window)
+
+
+@router.delete("/api/v1/maintenance/{window_id}", status_code=204)
+def delete_window(window_id: int, store: StoreDep, _who: Writer) -> None:
+    """Delete a maintenance window."""
+    with store.write() as session:
+        maintenance.delete_window(session=session, window_id=window_id)

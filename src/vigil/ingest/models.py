@@ -1,0 +1,135 @@
+"""Tables of the ingestion domain."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from vigil.db.base import Base, UTCDateTime, utcnow
+
+__all__ = [
+    "Event",
+    "Heartbeat",
+    "Integration",
+    "MaintenanceWindow",
+    "ResourceState",
+    "ResourceStateChange",
+]
+
+
+class Integration(Base):
+    """A source allowed to send events; its key only grants ingestion."""
+
+    __tablename__ = "integrations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    key_prefix: Mapped[str] = mapped_column(String(16))
+    default_severity: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    rotated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Event(Base):
+    """Every accepted event, as received (the ingestion log)."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    source: Mapped[str] = mapped_column(String(32))
+    sender: Mapped[str] = mapped_column(String(100))
+    resource: Mapped[str] = mapped_column(String(200))
+    component: Mapped[str] = mapped_column(String(200), default="")
+    host: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str | None] = mapped_column(String(16))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    dedup_key: Mapped[str] = mapped_column(String(300))
+    labels: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+    outcome: Mapped[str] = mapped_column(String(16))
+
+    __table_args__ = (
+        Index("ix_events_dedup_key_occurred_at", "dedup_key", "occurred_at"),
+        Index("ix_events_received_at", "received_at"),
+    )
+
+
+class ResourceState(Base):
+    """The current status of one (resource, component)."""
+
+    __tablename__ = "resource_states"
+
+    state_key: Mapped[str] = mapped_column(String(401), primary_key=True)
+    resource: Mapped[str] = mapped_column(String(200), index=True)
+    component: Mapped[str] = mapped_column(String(200), default="")
+    host: Mapped[str | None] = mapped_column(String(200))
+    service: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(32))
+    health: Mapped[str] = mapped_column(String(16))
+    since: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    first_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    labels: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+
+
+class ResourceStateChange(Base):
+    """One change of a resource's status; repeats of the same status add no row."""
+
+    __tablename__ = "resource_state_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    state_key: Mapped[str] = mapped_column(String(401))
+    resource: Mapped[str] = mapped_column(String(200))
+    component: Mapped[str] = mapped_column(String(200), default="")
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(32))
+    health: Mapped[str] = mapped_column(String(16))
+    previous_status: Mapped[str | None] = mapped_column(String(32))
+
+    __table_args__ = (
+        Index("ix_resource_state_changes_key_at", "state_key", "at"),
+        Index("ix_resource_state_changes_at", "at"),
+    )
+
+
+class Heartbeat(Base):
+    """A resource expected to check in every ``interval_seconds``."""
+
+    __tablename__ = "heartbeats"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    resource: Mapped[str] = mapped_column(String(200))
+    component: Mapped[str] = mapped_column(String(200), default="heartbeat")
+    severity: Mapped[str] = mapped_column(String(16), default="high")
+    interval_seconds: Mapped[int] = mapped_column(Integer)
+    grace_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    last_beat_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    missing: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MaintenanceWindow(Base):
+    """A time range in which matching failures are recorded but open no incident."""
+
+    __tablename__ = "maintenance_windows"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    resource: Mapped[str | None] = mapped_column(String(200))
+    match_labels: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,103 @@
+"""Group commit: one writer thread applies queued requests, many per transaction.
+
+A request's events are validated first, then queued; the HTTP handler waits
+for the batch holding them to commit and only then answers 202, so an
+accepted event is never lost. While one batch commits, the next requests
+queue up and share the following commit, which is what makes SQLite keep up
+with thousands of small requests per second.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+from vigil.db.store import Store
+from vigil.ingest.service import ingest_signals
+from vigil.ingest.signals import Outcome, Signal
+
+__all__ = ["IngestPipeline"]
+
+log = logging.getLogger("vigil.ingest")
+
+
+@dataclass
+class _Job:
+    signals: list[Signal]
+    future: Future[list[Outcome]] = field(default_factory=Future)
+
+
+class IngestPipeline:
+    """The single writer of ingested events in this process."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.max_batch = store.settings.ingest_max_batch
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self.batches = 0
+
+    def start(self) -> None:
+        """Start the writer thread."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="vigil-ingest", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Finish queued work and stop."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def submit(self, signals: list[Signal]) -> Future[list[Outcome]]:
+        """Queue ``signals``; the future resolves after they are committed."""
+        job = _Job(signals)
+        self._queue.put(job)
+        return job.future
+
+    def _run(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            batch, size, stop = [job], len(job.signals), False
+            while size < self.max_batch:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                    break
+                batch.append(more)
+                size += len(more.signals)
+            self._apply(batch)
+            if stop:
+                return
+
+    def _apply(self, batch: list[_Job]) -> None:
+        try:
+            with self.store.write() as session:
+                outcomes = ingest_signals(
+                    session=session,
+                    settings=self.store.settings,
+                    signals=[s for job in batch for s in job.signals],
+                )
+        except Exception as exc:
+            if len(batch) > 1:
+                # Isolate the failing request so the others still commit.
+                for job in batch:
+                    self._apply([job])
+                return
+            log.exception("ingest batch failed")
+            batch[0].future.set_exception(exc)
+            return
+        self.batches += 1
+        start = 0
+        for job in batch:
+            job.future.set_result(outcomes[start : start + len(job.signals)])
+            start += len(job.signals)

@@ -1,0 +1,249 @@
+"""Turn native events and PagerDuty / Alertmanager / Grafana payloads into signals."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from typing import Any
+
+from pydantic import ValidationError as PydanticValidationError
+
+from vigil.config import Settings
+from vigil.db.base import utcnow
+from vigil.errors import ValidationError
+from vigil.incidents.lifecycle import normalize_severity
+from vigil.ingest.schemas import EventIn
+from vigil.ingest.signals import Signal, classify_status, state_key
+
+__all__ = [
+    "PagerDutyError",
+    "alerts_to_signals",
+    "events_to_signals",
+    "pagerduty_to_signal",
+    "parse_time",
+]
+
+PD_SEVERITY = {"critical": "critical", "error": "high", "warning": "medium", "info": "low"}
+ALERT_SEVERITY = {
+    "critical": "critical",
+    "page": "critical",
+    "p1": "critical",
+    "fatal": "critical",
+    "high": "high",
+    "error": "high",
+    "major": "high",
+    "p2": "high",
+    "medium": "medium",
+    "warning": "medium",
+    "warn": "medium",
+    "minor": "medium",
+    "p3": "medium",
+    "low": "low",
+    "info": "low",
+    "none": "low",
+    "p4": "low",
+}
+
+
+def parse_time(value: Any, *, field: str) -> dt.datetime | None:
+    """Parse an ISO 8601 time (naive means UTC); Go's zero time means none."""
+    if value in (None, ""):
+        return None
+    text = str(value).strip()
+    if text.startswith("0001-01-01"):
+        return None
+    if text.endswith("Z") and ("+" in text[10:] or text[10:].count("-") > 0):
+        text = text[:-1]  # some clients send "...+00:00Z"
+    try:
+        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValidationError(f"{field} {value!r} is not an ISO 8601 time", field=field) from exc
+    return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
+
+
+def _pydantic_message(exc: PydanticValidationError, prefix: str = "") -> ValidationError:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"])
+    field = f"{prefix}{where}" if prefix else where
+    return ValidationError(f"{field}: {err['msg']}", field=field)
+
+
+def events_to_signals(settings: Settings, body: Any, *, sender: str) -> list[Signal]:
+    """Validate one native event or a list of them; raise on the first bad one (nothing applied)."""
+    items = body if isinstance(body, list) else [body]
+    if not items:
+        raise ValidationError("the request holds no events", field="body")
+    if len(items) > settings.ingest_max_events:
+        from vigil.errors import PayloadTooLargeError
+
+        raise PayloadTooLargeError(
+            f"{len(items)} events in one request; the limit is {settings.ingest_max_events} "
+            "(ingest_max_events)"
+        )
+    now = utcnow()
+    signals = []
+    for i, raw in enumerate(items):
+        prefix = f"[{i}]." if isinstance(body, list) else ""
+        if not isinstance(raw, dict):
+            raise ValidationError(
+                f"{prefix or 'body'}: an event must be a JSON object", field=prefix or "body"
+            )
+        try:
+            event = EventIn.model_validate(raw)
+        except PydanticValidationError as exc:
+            raise _pydantic_message(exc, prefix) from exc
+        status, health, default_severity = classify_status(
+            settings, event.status, field=f"{prefix}status"
+        )
+        severity = (
+            normalize_severity(event.severity, field=f"{prefix}severity")
+            if event.severity
+            else default_severity
+        )
+        signals.append(
+            Signal(
+                resource=event.resource,
+                component=event.component,
+                status=status,
+                health=health,  # type: ignore[arg-type]
+                occurred_at=event.timestamp or now,
+                source="events",
+                sender=sender,
+                dedup_key=event.dedup_key
+                or state_key(event.resource, event.component).replace("\x1f", "|"),
+                severity=severity,
+                summary=event.summary,
+                host=event.host,
+                service=event.service,
+                category=event.category,
+                labels=event.labels,
+            )
+        )
+    return signals
+
+
+class PagerDutyError(Exception):
+    """An event PagerDuty's Events API v2 would reject, with its error list."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+def pagerduty_to_signal(body: Any, *, sender: str, scope: str) -> tuple[Signal, str]:
+    """Validate an Events API v2 body like PagerDuty does; return the signal and the dedup key."""
+    if not isinstance(body, dict):
+        raise PagerDutyError(["Event object must be a JSON object"])
+    errors = []
+    action = body.get("event_action")
+    if action not in ("trigger", "acknowledge", "resolve"):
+        errors.append(
+            "'event_action' is missing or invalid (must be trigger, acknowledge or resolve)"
+        )
+    dedup = body.get("dedup_key")
+    if dedup is not None and (not isinstance(dedup, str) or len(dedup) > 255):
+        errors.append("'dedup_key' must be a string of at most 255 characters")
+    payload = body.get("payload")
+    if action == "trigger":
+        if not isinstance(payload, dict):
+            errors.append("'payload' is missing or not an object")
+            payload = {}
+        for name in ("summary", "source", "severity"):
+            if not isinstance(payload.get(name), str) or not payload.get(name):
+                errors.append(f"'payload.{name}' is missing or blank")
+        if isinstance(payload.get("severity"), str) and payload["severity"] not in PD_SEVERITY:
+            errors.append(
+                "'payload.severity' is invalid (must be critical, error, warning or info)"
+            )
+    elif action in ("acknowledge", "resolve") and not dedup:
+        errors.append("'dedup_key' is required for acknowledge and resolve events")
+    if errors:
+        raise PagerDutyError(errors)
+    payload = payload if isinstance(payload, dict) else {}
+    try:
+        when = parse_time(payload.get("timestamp"), field="payload.timestamp") or utcnow()
+    except ValidationError as exc:
+        raise PagerDutyError([str(exc)]) from exc
+    dedup = dedup or uuid.uuid4().hex
+    details = {k: body[k] for k in ("links", "images", "client", "client_url") if k in body}
+    if "custom_details" in payload:
+        details["custom_details"] = payload["custom_details"]
+    labels = {k: str(payload[k]) for k in ("group", "class") if payload.get(k)}
+    signal = Signal(
+        resource=str(payload.get("source", ""))[:200],
+        component=str(payload.get("component", ""))[:200],
+        status="triggered" if action == "trigger" else "resolved",
+        health="failing" if action == "trigger" else "ok",
+        occurred_at=when,
+        source="pagerduty",
+        sender=sender,
+        dedup_key=f"{scope}:{dedup}",
+        severity=PD_SEVERITY.get(str(payload.get("severity")), "high"),
+        summary=str(payload.get("summary", ""))[:1024],
+        service=payload.get("group"),
+        labels=labels,
+        details=details,
+        action=action,  # type: ignore[arg-type]
+    )
+    return signal, dedup
+
+
+def alerts_to_signals(body: Any, *, source: str, sender: str) -> list[Signal]:
+    """Turn an Alertmanager (v4) or Grafana webhook body into one signal per alert."""
+    if not isinstance(body, dict) or not isinstance(body.get("alerts"), list):
+        raise ValidationError("expected a webhook body with an 'alerts' list", field="alerts")
+    signals = []
+    for i, alert in enumerate(body["alerts"]):
+        if not isinstance(alert, dict) or alert.get("status") not in ("firing", "resolved"):
+            raise ValidationError(
+                f"alerts[{i}].status must be 'firing' or 'resolved'",
+                field=f"alerts[{i}].status",
+                allowed=["firing", "resolved"],
+            )
+        labels = {str(k): str(v) for k, v in (alert.get("labels") or {}).items()}
+        annotations = {str(k): str(v) for k, v in (alert.get("annotations") or {}).items()}
+        firing = alert["status"] == "firing"
+        fingerprint = (
+            alert.get("fingerprint")
+            or hashlib.sha256(json.dumps(labels, sort_keys=True).encode()).hexdigest()[:16]
+        )
+        when = parse_time(
+            alert.get("startsAt" if firing else "endsAt"), field=f"alerts[{i}].startsAt"
+        )
+        name = labels.get("alertname", "alert")
+        severity = ALERT_SEVERITY.get(labels.get("severity", "").lower(), "high")
+        signals.append(
+            Signal(
+                resource=(
+                    labels.get("instance") or labels.get("job") or labels.get("service") or name
+                )[:200],
+                component=name[:200],
+                status=alert["status"],
+                health="failing" if firing else "ok",
+                occurred_at=when or utcnow(),
+                source=source,
+                sender=sender,
+                dedup_key=f"{source}:{fingerprint}",
+                severity=severity,
+                summary=annotations.get("summary") or annotations.get("description") or name,
+                service=labels.get("service"),
+                labels=labels,
+                details={
+                    "annotations": annotations,
+                    **{
+                        k: alert[k]
+                        for k in (
+                            "generatorURL",
+                            "values",
+                            "valueString",
+                            "dashboardURL",
+                            "panelURL",
+                        )
+                        if k in alert
+                    },
+                },
+            )
+        )
+    return signals

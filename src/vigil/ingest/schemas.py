@@ -1,0 +1,160 @@
+"""Shapes of ingestion input and output."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from vigil.incidents.schemas import as_utc
+
+__all__ = [
+    "EventIn",
+    "EventResult",
+    "HeartbeatCreate",
+    "HeartbeatRead",
+    "IngestResponse",
+    "IntegrationCreate",
+    "IntegrationCreated",
+    "IntegrationRead",
+    "MaintenanceCreate",
+    "MaintenanceRead",
+]
+
+
+class EventIn(BaseModel):
+    """A native status event (seed 002: a device/process reporting active, stuck or stopped)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    resource: str = Field(
+        min_length=1, max_length=200, description="What is observed, e.g. device/capture folder."
+    )
+    component: str = Field(
+        default="", max_length=200, description="Part of it, e.g. ffmpeg or monitor."
+    )
+    status: str = Field(
+        min_length=1,
+        max_length=32,
+        description="active|ok|… (healthy) or stuck|stopped|… (failing).",
+    )
+    host: str | None = Field(default=None, max_length=200)
+    service: str | None = Field(default=None, max_length=200)
+    severity: str | None = Field(
+        default=None, description="Overrides the status' default severity."
+    )
+    category: str | None = None
+    summary: str = Field(default="", max_length=10_000)
+    dedup_key: str | None = Field(
+        default=None, max_length=250, description="Default: resource + component."
+    )
+    labels: dict[str, str] = Field(default_factory=dict)
+    timestamp: dt.datetime | None = Field(
+        default=None, description="When observed; default: when received."
+    )
+
+    @field_validator("timestamp")
+    @classmethod
+    def _utc(cls, value: dt.datetime | None) -> dt.datetime | None:
+        return None if value is None else as_utc(value)
+
+
+class EventResult(BaseModel):
+    """What one event did."""
+
+    outcome: str = Field(
+        description="opened, updated, resolved, acknowledged, suppressed or recorded."
+    )
+    incident_id: str | None = None
+
+
+class IngestResponse(BaseModel):
+    """202 body: every event was committed before this was sent."""
+
+    status: str = "accepted"
+    events: int
+    incidents: list[str]
+    results: list[EventResult]
+
+
+class IntegrationCreate(BaseModel):
+    """A new integration."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    kind: str = Field(
+        default="events", description="events, pagerduty, alertmanager, grafana or heartbeat."
+    )
+
+
+class IntegrationRead(BaseModel):
+    """An integration without its key."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    name: str
+    kind: str
+    key_prefix: str
+    created_at: dt.datetime
+    rotated_at: dt.datetime | None
+
+
+class IntegrationCreated(IntegrationRead):
+    """An integration with its key, shown once."""
+
+    key: str
+
+
+class HeartbeatCreate(BaseModel):
+    """Register a resource that must check in regularly."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    resource: str | None = Field(default=None, description="Default: the name.")
+    interval_seconds: int = Field(ge=1, le=86_400 * 7)
+    grace_seconds: int = Field(default=0, ge=0, le=86_400)
+    severity: str = "high"
+
+
+class HeartbeatRead(BaseModel):
+    """A heartbeat and whether it is missing."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    name: str
+    resource: str
+    interval_seconds: int
+    grace_seconds: int
+    severity: str
+    last_beat_at: dt.datetime | None
+    missing: bool
+
+
+class MaintenanceCreate(BaseModel):
+    """A maintenance window."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    resource: str | None = Field(default=None, description="Glob, e.g. 'cam-*'.")
+    match_labels: dict[str, str] = Field(default_factory=dict)
+    reason: str = ""
+
+
+class MaintenanceRead(BaseModel):
+    """A stored maintenance window."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    resource: str | None
+    match_labels: dict[str, str]
+    reason: str
+    created_by: str

@@ -1,0 +1,362 @@
+"""Turn signals into resource state history and incidents, a batch per transaction.
+
+Per batch: read the current state and the active incident of every key once,
+decide in order what each signal does, then write with ``executemany``. On
+PostgreSQL the batch first takes transaction-scoped advisory locks on its keys
+(sorted, so two server processes never deadlock), which serializes writers of
+the same resource; SQLite's write lock already does. The partial unique index
+``uq_incidents_open_dedup_key`` backs the one-active-incident rule in any case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from vigil.config import Settings
+from vigil.db.base import utcnow
+from vigil.incidents import service as incidents
+from vigil.incidents.lifecycle import ACTIVE_STATUSES, severity_rank
+from vigil.incidents.models import Incident, TimelineEntry
+from vigil.incidents.schemas import IncidentCreate
+from vigil.ingest.maintenance import active_windows, suppressing_window
+from vigil.ingest.models import Event, ResourceState, ResourceStateChange
+from vigil.ingest.signals import Outcome, Signal
+
+__all__ = ["ingest_signals"]
+
+_CHUNK = 500
+_STATE_COLS = (
+    "state_key",
+    "resource",
+    "component",
+    "host",
+    "service",
+    "status",
+    "health",
+    "since",
+    "first_seen_at",
+    "last_seen_at",
+    "labels",
+)
+
+
+def _table(model: type[Any]) -> Table:
+    return cast(Table, model.__table__)
+
+
+_INSERT_EVENT = insert(_table(Event))
+_INSERT_CHANGE = insert(_table(ResourceStateChange))
+_INSERT_STATE = insert(_table(ResourceState))
+_UPDATE_STATE = (
+    update(_table(ResourceState))
+    .where(_table(ResourceState).c.state_key == bindparam("k"))
+    .values(
+        status=bindparam("status"),
+        health=bindparam("health"),
+        since=bindparam("since"),
+        last_seen_at=bindparam("last_seen_at"),
+        host=bindparam("host"),
+    )
+)
+_TOUCH_INCIDENT = (
+    update(_table(Incident))
+    .where(_table(Incident).c.id == bindparam("pk"))
+    .values(
+        occurrence_count=_table(Incident).c.occurrence_count + bindparam("n"),
+        last_seen_at=bindparam("seen"),
+    )
+)
+
+
+def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
+    for i in range(0, len(items), _CHUNK):
+        yield items[i : i + _CHUNK]
+
+
+def _lock_keys(session: Session, keys: Iterable[str]) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(
+        text(
+            "SELECT pg_advisory_xact_lock(h) FROM (SELECT hashtextextended(k, 0) AS h "
+            "FROM unnest(CAST(:keys AS text[])) AS k ORDER BY 1) AS s"
+        ),
+        {"keys": sorted(set(keys))},
+    )
+
+
+def _load_states(session: Session, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+    table = ResourceState.__table__
+    out: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(keys):
+        for row in session.execute(select(table).where(table.c.state_key.in_(chunk))).mappings():
+            out[row["state_key"]] = dict(row)
+    return out
+
+
+def _load_active(session: Session, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+    t = Incident.__table__
+    cols = (
+        t.c.id,
+        t.c.human_id,
+        t.c.severity,
+        t.c.status,
+        t.c.detected_at,
+        t.c.last_seen_at,
+        t.c.dedup_key,
+        t.c.component,
+    )
+    out: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(keys):
+        stmt = select(*cols).where(t.c.dedup_key.in_(chunk), t.c.status.in_(ACTIVE_STATUSES))
+        for row in session.execute(stmt).mappings():
+            out[row["dedup_key"]] = dict(row)
+    return out
+
+
+def _title(sig: Signal) -> str:
+    where = (
+        f"{sig.component} {sig.status} on {sig.resource}"
+        if sig.component
+        else f"{sig.resource} {sig.status}"
+    )
+    return (sig.summary or where)[:300]
+
+
+def ingest_signals(
+    *, session: Session, settings: Settings, signals: Sequence[Signal]
+) -> list[Outcome]:
+    """Record ``signals`` in order and return what each did; all in the caller's transaction."""
+    if not signals:
+        return []
+    now = utcnow()
+    dedup_keys = sorted({s.dedup_key for s in signals})
+    _lock_keys(session, [f"i:{k}" for k in dedup_keys])
+    active = _load_active(session, dedup_keys)
+    for sig in signals:
+        # Acknowledge/resolve by dedup key alone (PagerDuty) concern the incident's resource.
+        if not sig.resource and sig.dedup_key in active:
+            sig.resource = active[sig.dedup_key]["resource"] or ""
+            sig.component = active[sig.dedup_key]["component"] or ""
+    state_keys = sorted({s.state_key for s in signals if s.resource})
+    _lock_keys(session, [f"s:{k}" for k in state_keys])
+    states = _load_states(session, state_keys)
+    windows = active_windows(session=session, now=now)
+    new_states: dict[str, dict[str, Any]] = {}
+    changed_states: dict[str, dict[str, Any]] = {}
+    seen_only: dict[str, dict[str, Any]] = {}
+    changes: list[dict[str, Any]] = []
+    touches: dict[int, dict[str, Any]] = {}
+    events: list[dict[str, Any]] = []
+    outcomes: list[Outcome] = []
+
+    for sig in signals:
+        key = sig.state_key
+        state = states.get(key)
+        if not sig.resource or sig.action == "acknowledge":
+            pass  # no observation of the resource itself
+        elif state is None or state["status"] != sig.status:
+            changes.append(
+                {
+                    "state_key": key,
+                    "resource": sig.resource,
+                    "component": sig.component,
+                    "at": sig.occurred_at,
+                    "status": sig.status,
+                    "health": sig.health,
+                    "previous_status": state["status"] if state else None,
+                }
+            )
+            if state is None:
+                state = {
+                    "state_key": key,
+                    "resource": sig.resource,
+                    "component": sig.component,
+                    "host": sig.host,
+                    "service": sig.service,
+                    "status": sig.status,
+                    "health": sig.health,
+                    "since": sig.occurred_at,
+                    "first_seen_at": sig.occurred_at,
+                    "last_seen_at": sig.occurred_at,
+                    "labels": sig.labels,
+                }
+                new_states[key] = state
+                states[key] = state
+            else:
+                state.update(
+                    status=sig.status,
+                    health=sig.health,
+                    since=sig.occurred_at,
+                    last_seen_at=max(state["last_seen_at"], sig.occurred_at),
+                    host=sig.host or state["host"],
+                )
+                if key not in new_states:
+                    changed_states[key] = state
+        else:
+            state["last_seen_at"] = max(state["last_seen_at"], sig.occurred_at)
+            if key not in new_states and key not in changed_states:
+                seen_only[key] = state
+
+        outcome = _apply_to_incident(session, settings, sig, active, touches, windows)
+        outcomes.append(outcome)
+        incident = active.get(sig.dedup_key)
+        pk = incident["id"] if incident and outcome.incident_id == incident["human_id"] else None
+        if pk is None and outcome.incident_id:
+            pk = _pk_of(session, outcome.incident_id)
+        events.append(
+            {
+                "received_at": now,
+                "occurred_at": sig.occurred_at,
+                "source": sig.source,
+                "sender": sig.sender,
+                "resource": sig.resource,
+                "component": sig.component,
+                "host": sig.host,
+                "status": sig.status,
+                "severity": sig.severity,
+                "summary": sig.summary,
+                "dedup_key": sig.dedup_key,
+                "labels": sig.labels,
+                "details": sig.details,
+                "incident_id": pk,
+                "outcome": outcome.outcome,
+            }
+        )
+
+    conn = session.connection()
+    if new_states:
+        conn.execute(_INSERT_STATE, [{c: s[c] for c in _STATE_COLS} for s in new_states.values()])
+    updates = list(changed_states.values()) + list(seen_only.values())
+    if updates:
+        conn.execute(
+            _UPDATE_STATE,
+            [
+                {
+                    "k": s["state_key"],
+                    "status": s["status"],
+                    "health": s["health"],
+                    "since": s["since"],
+                    "last_seen_at": s["last_seen_at"],
+                    "host": s["host"],
+                }
+                for s in updates
+            ],
+        )
+    if changes:
+        conn.execute(_INSERT_CHANGE, changes)
+    if touches:
+        conn.execute(_TOUCH_INCIDENT, [{"pk": pk, **t} for pk, t in touches.items()])
+    conn.execute(_INSERT_EVENT, events)
+    return outcomes
+
+
+def _pk_of(session: Session, human_id: str) -> int | None:
+    stmt = select(Incident.__table__.c.id).where(Incident.__table__.c.human_id == human_id)
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def _apply_to_incident(
+    session: Session,
+    settings: Settings,
+    sig: Signal,
+    active: dict[str, dict[str, Any]],
+    touches: dict[int, dict[str, Any]],
+    windows: Sequence[Any],
+) -> Outcome:
+    incident = active.get(sig.dedup_key)
+    if sig.action == "acknowledge":
+        if incident is None:
+            return Outcome("recorded")
+        if incident["status"] == "open":
+            incidents.transition_incident(
+                session=session,
+                ref=incident["human_id"],
+                target="acknowledged",
+                actor=sig.sender,
+                at=sig.occurred_at,
+            )
+            incident["status"] = "acknowledged"
+        return Outcome("acknowledged", incident["human_id"])
+    if sig.health == "failing":
+        severity = sig.severity or "high"
+        if incident is not None:
+            touch = touches.setdefault(incident["id"], {"n": 0, "seen": incident["last_seen_at"]})
+            touch["n"] += 1
+            touch["seen"] = max(touch["seen"], sig.occurred_at)
+            if severity_rank(severity) < severity_rank(incident["severity"]):
+                _escalate(session, incident, severity, sig)
+            return Outcome("updated", incident["human_id"])
+        if suppressing_window(windows, sig) is not None:
+            return Outcome("suppressed")
+        data = IncidentCreate(
+            title=_title(sig),
+            description=sig.summary,
+            category=sig.category or settings.ingest_category,
+            severity=severity,
+            service=sig.service,
+            resource=sig.resource,
+            component=sig.component or None,
+            host=sig.host,
+            labels=sig.labels,
+            detected_at=sig.occurred_at,
+            dedup_key=sig.dedup_key,
+            reported_by=sig.sender,
+        )
+        human_id = incidents.create_incident(
+            session=session, settings=settings, data=data, actor=sig.sender, source=sig.source
+        )
+        pk = _pk_of(session, human_id)
+        active[sig.dedup_key] = {
+            "id": pk,
+            "human_id": human_id,
+            "severity": severity,
+            "status": "open",
+            "detected_at": sig.occurred_at,
+            "last_seen_at": sig.occurred_at,
+            "dedup_key": sig.dedup_key,
+            "component": sig.component,
+        }
+        return Outcome("opened", human_id)
+    if incident is None:
+        return Outcome("recorded")
+    what = sig.component or sig.resource
+    note = (
+        f"Auto-resolved: {what} recovered" if sig.action == "auto" else f"Resolved by {sig.source}"
+    )
+    at = max(sig.occurred_at, incident["detected_at"])
+    incidents.transition_incident(
+        session=session,
+        ref=incident["human_id"],
+        target="resolved",
+        actor=sig.sender,
+        note=note,
+        resolution=note,
+        at=at,
+    )
+    del active[sig.dedup_key]
+    return Outcome("resolved", incident["human_id"])
+
+
+def _escalate(session: Session, incident: dict[str, Any], severity: str, sig: Signal) -> None:
+    """Raise the severity of an active incident when a worse status arrives."""
+    session.execute(
+        update(Incident)
+        .where(Incident.id == incident["id"])
+        .values(severity=severity, updated_at=utcnow())
+    )
+    session.add(
+        TimelineEntry(
+            incident_id=incident["id"],
+            at=sig.occurred_at,
+            actor=sig.sender,
+            kind="updated",
+            message=f"Severity {incident['severity']} → {severity}: {sig.component or sig.resource} {sig.status}",
+            changes={"severity": {"from": incident["severity"], "to": severity}},
+        )
+    )
+    incident["severity"] = severity

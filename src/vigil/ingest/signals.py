@@ -1,0 +1,69 @@
+"""The one internal shape every ingestion source is turned into."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from vigil.config import Settings
+from vigil.errors import ValidationError
+
+__all__ = ["Outcome", "Signal", "classify_status", "state_key"]
+
+Action = Literal["auto", "trigger", "acknowledge", "resolve"]
+
+
+def state_key(resource: str, component: str) -> str:
+    """Return the key of a (resource, component) pair."""
+    return f"{resource}\x1f{component}"
+
+
+@dataclass
+class Signal:
+    """One observation: a resource/component is healthy or failing (or an explicit action)."""
+
+    resource: str
+    component: str
+    status: str
+    health: Literal["ok", "failing"]
+    occurred_at: dt.datetime
+    source: str
+    sender: str
+    dedup_key: str
+    severity: str | None = None
+    summary: str = ""
+    host: str | None = None
+    service: str | None = None
+    category: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+    action: Action = "auto"
+
+    @property
+    def state_key(self) -> str:
+        """Return the key of this signal's (resource, component)."""
+        return state_key(self.resource, self.component)
+
+
+@dataclass
+class Outcome:
+    """What one signal did."""
+
+    outcome: str
+    incident_id: str | None = None
+
+
+def classify_status(
+    settings: Settings, status: str, *, field: str = "status"
+) -> tuple[str, str, str | None]:
+    """Return (status, health, default severity) for an event status, or raise naming the allowed ones."""
+    canonical = status.strip().lower()
+    if canonical in settings.healthy_statuses:
+        return canonical, "ok", None
+    if canonical in settings.status_severity:
+        return canonical, "failing", settings.status_severity[canonical]
+    allowed = sorted(settings.healthy_statuses) + sorted(settings.status_severity)
+    raise ValidationError(
+        f"{field} {status!r} is not one of: {', '.join(allowed)}", field=field, allowed=allowed
+    )
