@@ -82,6 +82,13 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `vigil serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `vigil serve` listens on.")
+    tls_certfile: Path | None = Field(
+        default=None,
+        description="PEM certificate; with `tls_keyfile`, `vigil serve` speaks HTTPS.",
+    )
+    tls_keyfile: Path | None = Field(
+        default=None, description="PEM private key for `tls_certfile`."
+    )
     max_body_bytes: int = Field(
         default=1_048_576,
         ge=1024,

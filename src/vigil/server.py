@@ -43,6 +43,10 @@ def serve(
     settings = get_settings(ctx)
     updates = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     settings = settings.model_copy(update=updates)
+    if bool(settings.tls_certfile) != bool(settings.tls_keyfile):
+        from vigil.errors import ConfigurationError
+
+        raise ConfigurationError("set both VIGIL_TLS_CERTFILE and VIGIL_TLS_KEYFILE, or neither")
     store = Store(settings)
     store.ensure_schema()
     secret = bootstrap_admin_token(store)
@@ -55,7 +59,12 @@ def serve(
     runfile = register_process(settings, store.url, "server")
     try:
         uvicorn.run(
-            create_app(settings, store), host=settings.host, port=settings.port, log_level=log_level
+            create_app(settings, store),
+            host=settings.host,
+            port=settings.port,
+            log_level=log_level,
+            ssl_certfile=str(settings.tls_certfile) if settings.tls_certfile else None,
+            ssl_keyfile=str(settings.tls_keyfile) if settings.tls_keyfile else None,
         )
     finally:
         with contextlib.suppress(OSError):

@@ -126,7 +126,8 @@ def create_incident(
         conn,
         {
             "incident_id": pk,
-            "at": now,
+            # The trail starts when the incident did; events may arrive with past times.
+            "at": detected,
             "actor": actor,
             "kind": "created",
             "message": f"Declared {severity} {category} incident: {title}",

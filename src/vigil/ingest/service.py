@@ -108,6 +108,7 @@ def _load_active(session: Session, keys: Sequence[str]) -> dict[str, dict[str, A
         t.c.detected_at,
         t.c.last_seen_at,
         t.c.dedup_key,
+        t.c.resource,
         t.c.component,
     )
     out: dict[str, dict[str, Any]] = {}

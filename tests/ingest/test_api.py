@@ -1,0 +1,254 @@
+"""Ingestion over HTTP, in process, on both backends."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from vigil.app import create_app
+from vigil.auth import service as auth
+from vigil.db.store import Store
+from vigil.ingest import integrations
+
+
+@pytest.fixture
+def client(store: Store) -> Iterator[TestClient]:
+    with TestClient(create_app(store=store)) as c:
+        yield c
+
+
+@pytest.fixture
+def key(store: Store) -> str:
+    with store.write() as session:
+        return integrations.create_integration(session=session, name="monitor", kind="events")[1]
+
+
+def test_single_and_batch_events(client: TestClient, key: str) -> None:
+    h = {"Authorization": f"Bearer {key}"}
+    r = client.post(
+        "/api/v1/events",
+        json={"resource": "cam1", "component": "ffmpeg", "status": "stopped"},
+        headers=h,
+    )
+    assert r.status_code == 202
+    assert r.json()["incidents"] == ["INC_001"]
+    assert r.json()["results"] == [{"outcome": "opened", "incident_id": "INC_001"}]
+    batch = [{"resource": "cam1", "component": "ffmpeg", "status": "stopped"}] * 3 + [
+        {"resource": "cam1", "component": "ffmpeg", "status": "active"}
+    ]
+    r = client.post("/api/v1/events", json=batch, headers=h)
+    assert [x["outcome"] for x in r.json()["results"]] == [
+        "updated",
+        "updated",
+        "updated",
+        "resolved",
+    ]
+    inc = client.get("/api/v1/incidents/INC_001", headers=h)
+    assert inc.status_code == 401  # an integration key only sends events
+
+
+def test_write_token_may_send_events_read_token_may_not(client: TestClient, store: Store) -> None:
+    with store.write() as session:
+        _t, writer = auth.create_token(session=session, name="w", scopes=["write"])
+        _t, reader = auth.create_token(session=session, name="r", scopes=["read"])
+    body = {"resource": "db", "status": "down"}
+    assert (
+        client.post(
+            "/api/v1/events", json=body, headers={"Authorization": f"Bearer {writer}"}
+        ).status_code
+        == 202
+    )
+    r = client.post("/api/v1/events", json=body, headers={"Authorization": f"Bearer {reader}"})
+    assert r.status_code == 403
+    timeline = client.get(
+        "/api/v1/incidents/INC_001/timeline", headers={"Authorization": f"Bearer {reader}"}
+    ).json()
+    assert timeline[0]["actor"] == "w"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "needle"),
+    [
+        (b"{not json", 422, "not valid JSON"),
+        (b'{"resource": "x", "status": "sleeping"}', 422, "status 'sleeping' is not one of"),
+        (b'{"status": "stuck"}', 422, "resource"),
+        (b'[{"resource": "x", "status": "stuck"}, {"resource": "y"}]', 422, "[1].status"),
+        (
+            b'{"resource": "x", "status": "stuck", "severity": "mega"}',
+            422,
+            "critical, high, medium, low",
+        ),
+        (b"[]", 422, "no events"),
+    ],
+)
+def test_bad_input_is_refused_and_nothing_is_stored(
+    client: TestClient, key: str, body: bytes, status: int, needle: str
+) -> None:
+    h = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    r = client.post("/api/v1/events", content=body, headers=h)
+    assert r.status_code == status
+    assert needle in r.json()["error"]["message"]
+    assert client.get("/api/v1/resources", headers=h).status_code == 401
+
+
+def test_oversize_batch_and_bad_key(client: TestClient, key: str, store: Store) -> None:
+    too_many = [
+        {"resource": f"r{i}", "status": "ok"} for i in range(store.settings.ingest_max_events + 1)
+    ]
+    r = client.post("/api/v1/events", json=too_many, headers={"Authorization": f"Bearer {key}"})
+    assert r.status_code == 413
+    assert "ingest_max_events" in r.json()["error"]["message"]
+    r = client.post(
+        "/api/v1/events",
+        json={"resource": "x", "status": "ok"},
+        headers={"Authorization": "Bearer nope"},
+    )
+    assert r.status_code == 401
+
+
+def test_pagerduty_validation_matches_events_api_v2(client: TestClient, key: str) -> None:
+    r = client.post(
+        "/v2/enqueue",
+        json={"routing_key": key, "event_action": "trigger", "payload": {"summary": "x"}},
+    )
+    assert r.status_code == 400
+    assert r.json()["status"] == "invalid event"
+    assert any("payload.source" in e for e in r.json()["errors"])
+    r = client.post("/v2/enqueue", json={"routing_key": "0" * 32, "event_action": "trigger"})
+    assert r.status_code == 400
+    assert r.json()["errors"] == ["Invalid routing key"]
+    r = client.post("/v2/enqueue", json={"routing_key": key, "event_action": "resolve"})
+    assert "'dedup_key' is required" in r.json()["errors"][0]
+    r = client.post(
+        "/v2/enqueue",
+        json={
+            "routing_key": key,
+            "event_action": "trigger",
+            "dedup_key": "disk-7",
+            "payload": {
+                "summary": "Disk full",
+                "source": "db-7",
+                "severity": "error",
+                "component": "postgres",
+                "custom_details": {"free": "0"},
+            },
+        },
+    )
+    assert r.status_code == 202
+    assert r.json() == {"status": "success", "message": "Event processed", "dedup_key": "disk-7"}
+
+
+def _am_payload(status: str, fingerprint: str = "abc123") -> dict[str, object]:
+    return {
+        "version": "4",
+        "groupKey": '{}:{alertname="HighLatency"}',
+        "truncatedAlerts": 0,
+        "status": status,
+        "receiver": "vigil",
+        "groupLabels": {"alertname": "HighLatency"},
+        "commonLabels": {"alertname": "HighLatency"},
+        "commonAnnotations": {},
+        "externalURL": "http://am",
+        "alerts": [
+            {
+                "status": status,
+                "labels": {
+                    "alertname": "HighLatency",
+                    "instance": "api-1:9100",
+                    "severity": "critical",
+                },
+                "annotations": {"summary": "p99 above 2s"},
+                "startsAt": "2026-02-01T12:00:00Z",
+                "endsAt": "2026-02-01T12:10:00Z"
+                if status == "resolved"
+                else "0001-01-01T00:00:00Z",
+                "generatorURL": "http://prom/graph",
+                "fingerprint": fingerprint,
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/integrations/alertmanager", "/api/v1/integrations/grafana"]
+)
+def test_alert_webhooks_open_and_resolve(client: TestClient, key: str, path: str) -> None:
+    h = {"Authorization": f"Bearer {key}"}
+    r = client.post(path, json=_am_payload("firing"), headers=h)
+    assert r.status_code == 202
+    assert r.json()["results"][0]["outcome"] == "opened"
+    assert (
+        client.post(path, json=_am_payload("firing"), headers=h).json()["results"][0]["outcome"]
+        == "updated"
+    )
+    r = client.post(path, json=_am_payload("resolved"), headers=h)
+    assert r.json()["results"][0]["outcome"] == "resolved"
+    r = client.post(path, json={"alerts": [{"status": "exploding"}]}, headers=h)
+    assert r.status_code == 422
+    assert r.json()["error"]["allowed"] == ["firing", "resolved"]
+
+
+def test_integrations_heartbeats_maintenance_over_api(client: TestClient, store: Store) -> None:
+    with store.write() as session:
+        _t, admin = auth.create_token(session=session, name="admin", scopes=["admin"])
+    h = {"Authorization": f"Bearer {admin}"}
+    r = client.post("/api/v1/integrations", json={"name": "am", "kind": "alertmanager"}, headers=h)
+    assert r.status_code == 201
+    old = r.json()["key"]
+    new = client.post("/api/v1/integrations/am/rotate", headers=h).json()["key"]
+    assert old != new
+    ev = {"resource": "x", "status": "ok"}
+    assert (
+        client.post(
+            "/api/v1/events", json=ev, headers={"Authorization": f"Bearer {old}"}
+        ).status_code
+        == 401
+    )
+    assert (
+        client.post(
+            "/api/v1/events", json=ev, headers={"Authorization": f"Bearer {new}"}
+        ).status_code
+        == 202
+    )
+    assert (
+        client.post(
+            "/api/v1/integrations", json={"name": "x", "kind": "fax"}, headers=h
+        ).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            "/api/v1/heartbeats", json={"name": "cron", "interval_seconds": 60}, headers=h
+        ).status_code
+        == 201
+    )
+    assert (
+        client.post(
+            "/api/v1/heartbeats/cron/beat", headers={"Authorization": f"Bearer {new}"}
+        ).json()["outcome"]
+        == "recorded"
+    )
+    r = client.post(
+        "/api/v1/maintenance",
+        json={
+            "name": "m",
+            "starts_at": "2026-01-01T00:00:00Z",
+            "ends_at": "2026-01-02T00:00:00Z",
+            "resource": "cam-*",
+        },
+        headers=h,
+    )
+    assert r.status_code == 201
+    assert [
+        w["name"] for w in client.get("/api/v1/maintenance?include_past=true", headers=h).json()
+    ] == ["m"]
+    assert client.get("/api/v1/resources", headers=h).json()[0]["resource"] == "x"
+    assert client.delete("/api/v1/integrations/am", headers=h).status_code == 204
+    assert (
+        client.post(
+            "/api/v1/events", json=ev, headers={"Authorization": f"Bearer {new}"}
+        ).status_code
+        == 401
+    )

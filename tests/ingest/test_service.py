@@ -1,0 +1,219 @@
+"""Detection rules (seed 002) on real SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from vigil.db.store import Store
+from vigil.errors import ConflictError, ValidationError
+from vigil.incidents import service as incidents
+from vigil.incidents.models import Incident
+from vigil.ingest import heartbeats, maintenance
+from vigil.ingest.models import Event, ResourceStateChange
+from vigil.ingest.receivers import events_to_signals
+from vigil.ingest.service import ingest_signals
+from vigil.ingest.signals import Outcome
+
+T0 = dt.datetime(2026, 2, 1, 12, tzinfo=dt.UTC)
+
+
+def send(store: Store, *events: dict[str, object]) -> list[Outcome]:
+    signals = events_to_signals(store.settings, list(events), sender="monitor")
+    with store.write() as session:
+        return ingest_signals(session=session, settings=store.settings, signals=signals)
+
+
+def ev(resource: str, status: str, minute: int, component: str = "ffmpeg") -> dict[str, object]:
+    return {
+        "resource": resource,
+        "component": component,
+        "status": status,
+        "timestamp": (T0 + dt.timedelta(minutes=minute)).isoformat(),
+        "host": "host-1",
+    }
+
+
+def test_seed_002_scenario(store: Store) -> None:
+    out = send(
+        store,
+        ev("cam1/cap1", "active", 0),
+        ev("cam1/cap1", "stuck", 1),
+        ev("cam1/cap1", "stuck", 2),
+        ev("cam1/cap1", "stopped", 3),
+        ev("cam1/cap1", "monitor-ok", 0, "monitor")
+        if False
+        else ev("cam1/cap1", "active", 3, "monitor"),
+        ev("cam1/cap1", "active", 5),
+    )
+    assert [o.outcome for o in out] == [
+        "recorded",
+        "opened",
+        "updated",
+        "updated",
+        "recorded",
+        "resolved",
+    ]
+    with store.read() as session:
+        inc = incidents.get_incident(session=session, ref="INC_001")
+        assert inc.severity == "critical"  # escalated by "stopped"
+        assert inc.status == "resolved"
+        assert inc.resolution == "Auto-resolved: ffmpeg recovered"
+        assert inc.detected_at == T0 + dt.timedelta(minutes=1)
+        assert inc.resolved_at == T0 + dt.timedelta(minutes=5)
+        assert inc.occurrence_count == 3
+        assert (inc.resource, inc.component, inc.host) == ("cam1/cap1", "ffmpeg", "host-1")
+        kinds = [
+            e.message.split(":")[0] for e in incidents.list_timeline(session=session, ref="INC_001")
+        ]
+        assert kinds == [
+            "Declared high SYSTEM_ERROR incident",
+            "Severity high → critical",
+            "Status open → resolved",
+        ]
+        changes = (
+            session.execute(select(ResourceStateChange.status).order_by(ResourceStateChange.id))
+            .scalars()
+            .all()
+        )
+        assert changes == [
+            "active",
+            "stuck",
+            "stopped",
+            "active",
+            "active",
+        ]  # ffmpeg ×4 changes + monitor's first
+        assert session.execute(select(func.count()).select_from(Event)).scalar() == 6
+
+
+def test_stopped_opens_critical_and_new_failure_after_recovery_opens_new_incident(
+    store: Store,
+) -> None:
+    assert send(store, ev("cam2", "stopped", 0))[0].incident_id == "INC_001"
+    send(store, ev("cam2", "active", 1))
+    out = send(store, ev("cam2", "stuck", 2))
+    assert out[0].outcome == "opened"
+    assert out[0].incident_id == "INC_002"
+    with store.read() as session:
+        assert incidents.get_incident(session=session, ref="INC_001").severity == "critical"
+        assert incidents.get_incident(session=session, ref="INC_002").severity == "high"
+
+
+def test_repeats_only_move_last_seen(store: Store) -> None:
+    send(store, *[ev("cam3", "stuck", m) for m in range(20)])
+    with store.read() as session:
+        assert session.execute(select(func.count()).select_from(ResourceStateChange)).scalar() == 1
+        inc = incidents.get_incident(session=session, ref="INC_001")
+        assert inc.occurrence_count == 20
+        assert inc.last_seen_at == T0 + dt.timedelta(minutes=19)
+        assert len(incidents.list_timeline(session=session, ref="INC_001")) == 1
+
+
+def test_bad_event_rejects_the_whole_batch(store: Store) -> None:
+    with pytest.raises(ValidationError, match=r"\[1\]\.status 'sleeping' is not one of: active"):
+        send(store, ev("cam4", "stuck", 0), ev("cam4", "sleeping", 1))
+    with pytest.raises(ValidationError, match=r"\[0\]\.resource"):
+        send(store, {"status": "stuck"})
+    with store.read() as session:
+        assert session.execute(select(func.count()).select_from(Event)).scalar() == 0
+        assert session.execute(select(func.count()).select_from(Incident)).scalar() == 0
+
+
+def test_one_active_incident_per_key_is_enforced_by_the_database(store: Store) -> None:
+    send(store, ev("cam5", "stuck", 0))
+    with pytest.raises(ConflictError, match="INC_001"), store.write() as session:
+        from vigil.incidents.schemas import IncidentCreate
+
+        incidents.create_incident(
+            session=session,
+            settings=store.settings,
+            actor="x",
+            data=IncidentCreate(title="dup", dedup_key="cam5|ffmpeg"),
+        )
+    from sqlalchemy.exc import IntegrityError
+
+    with pytest.raises(IntegrityError), store.engine.begin() as conn:  # even bypassing the service
+        conn.exec_driver_sql(
+            "INSERT INTO incidents (human_id, uuid, title, description, category, severity, status, "
+            "affected_records, labels, tags, source, occurrence_count, detected_at, last_seen_at, "
+            "created_at, updated_at, dedup_key) SELECT 'X', uuid, title, description, category, "
+            "severity, 'open', affected_records, labels, tags, source, 1, detected_at, last_seen_at, "
+            "created_at, updated_at, dedup_key FROM incidents"
+        )
+
+
+def test_concurrent_writers_never_open_two_incidents(settings: object) -> None:
+    stores = [Store(settings) for _ in range(4)]  # type: ignore[arg-type]
+    errors: list[BaseException] = []
+
+    def work(s: Store, offset: int) -> None:
+        try:
+            for i in range(10):
+                send(s, ev(f"dev{i % 3}", "stuck" if (i + offset) % 4 else "active", i))
+        except BaseException as exc:  # pragma: no cover
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(s, n)) for n, s in enumerate(stores)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    with stores[0].read() as session:
+        rows = session.execute(
+            select(Incident.dedup_key, func.count())
+            .where(Incident.status.in_(("open", "acknowledged", "investigating")))
+            .group_by(Incident.dedup_key)
+        ).all()
+    assert all(n == 1 for _, n in rows)
+    for s in stores:
+        s.close()
+
+
+def test_maintenance_window_records_but_opens_nothing(store: Store) -> None:
+    now = dt.datetime.now(dt.UTC)
+    with store.write() as session:
+        maintenance.create_window(
+            session=session,
+            name="upgrade",
+            starts_at=now - dt.timedelta(hours=1),
+            ends_at=now + dt.timedelta(hours=1),
+            actor="ops",
+            resource="cam-*",
+        )
+        with pytest.raises(ValidationError, match="after starts_at"):
+            maintenance.create_window(
+                session=session, name="bad", starts_at=now, ends_at=now, actor="x", resource="a"
+            )
+    out = send(
+        store, {"resource": "cam-7", "status": "stopped"}, {"resource": "db-1", "status": "stopped"}
+    )
+    assert [o.outcome for o in out] == ["suppressed", "opened"]
+
+
+def test_heartbeats_open_and_resolve(store: Store) -> None:
+    with store.write() as session:
+        heartbeats.create_heartbeat(
+            session=session, name="backup-job", interval_seconds=60, grace_seconds=30
+        )
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=120)
+    with store.write() as session:
+        out = heartbeats.check_heartbeats(session=session, settings=store.settings, now=later)
+    assert [o.outcome for o in out] == ["opened"]
+    with store.write() as session:  # already missing: no second incident
+        assert (
+            heartbeats.check_heartbeats(session=session, settings=store.settings, now=later) == []
+        )
+    with store.write() as session:
+        outcome = heartbeats.beat(
+            session=session, settings=store.settings, name="backup-job", sender="cron"
+        )
+    assert outcome.outcome == "resolved"
+    with store.read() as session:
+        assert (
+            incidents.get_incident(session=session, ref=out[0].incident_id or "").status
+            == "resolved"
+        )
