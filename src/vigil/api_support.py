@@ -64,6 +64,13 @@ class CredentialCache:
         with self._lock:
             self._entries.clear()
 
+    def peek(self, key: str) -> Any | None:
+        """Return the cached value of ``key`` if still fresh, else None."""
+        hit = self._entries.get(key)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        return None
+
     def get(self, key: str, load: Callable[[], Any]) -> Any:
         """Return the cached value of ``key`` or load (and cache) it; errors are not cached."""
         now = time.monotonic()

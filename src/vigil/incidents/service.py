@@ -36,6 +36,7 @@ __all__ = [
     "decode_cursor",
     "find_active_by_dedup_key",
     "get_incident",
+    "insert_incident",
     "list_incidents",
     "list_timeline",
     "record_occurrences",
@@ -72,6 +73,35 @@ def create_incident(
     status: str = "open",
 ) -> str:
     """Record a new incident and return its human ID (generated unless an import gives one)."""
+    return insert_incident(
+        session=session,
+        settings=settings,
+        data=data,
+        actor=actor,
+        source=source,
+        external_id=external_id,
+        human_id=human_id,
+        status=status,
+    )[1]
+
+
+def insert_incident(
+    *,
+    session: Session,
+    settings: Settings,
+    data: IncidentCreate,
+    actor: str,
+    source: str = "api",
+    external_id: str | None = None,
+    human_id: str | None = None,
+    status: str = "open",
+    check_dedup: bool = True,
+) -> tuple[int, str]:
+    """Record a new incident; return its row id and human ID.
+
+    ``check_dedup=False`` is for callers that already hold the dedup key's lock and know no
+    active incident has it (ingestion); the partial unique index still backs the rule.
+    """
     if not (data.title or data.description.strip()):
         raise ValidationError("an incident needs a title or a description", field="title")
     now = utcnow()
@@ -79,7 +109,7 @@ def create_incident(
     category = normalize_category(data.category, settings.categories)
     severity = normalize_severity(data.severity or settings.default_severity)
     title = data.title or _title_from(data.description)
-    if data.dedup_key and status in ACTIVE_STATUSES:
+    if check_dedup and data.dedup_key and status in ACTIVE_STATUSES:
         existing = find_active_by_dedup_key(session=session, dedup_key=data.dedup_key)
         if existing is not None:
             raise ConflictError(
@@ -134,7 +164,7 @@ def create_incident(
             "changes": {"status": {"from": None, "to": row["status"]}},
         },
     )
-    return human_id
+    return int(pk), human_id
 
 
 def find_active_by_dedup_key(*, session: Session, dedup_key: str) -> Incident | None:

@@ -10,10 +10,11 @@ the same resource; SQLite's write lock already does. The partial unique index
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, text, update
+from sqlalchemy import Table, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from vigil.config import Settings
@@ -62,6 +63,17 @@ _UPDATE_STATE = (
         host=bindparam("host"),
     )
 )
+_RESOLVE_INCIDENT = (
+    update(_table(Incident))
+    .where(_table(Incident).c.id == bindparam("pk"))
+    .values(
+        status="resolved",
+        resolved_at=bindparam("at"),
+        resolution=func.coalesce(_table(Incident).c.resolution, bindparam("note")),
+        updated_at=bindparam("now"),
+    )
+)
+_INSERT_ENTRY = insert(_table(TimelineEntry))
 _TOUCH_INCIDENT = (
     update(_table(Incident))
     .where(_table(Incident).c.id == bindparam("pk"))
@@ -89,17 +101,31 @@ def _lock_keys(session: Session, keys: Iterable[str]) -> None:
     )
 
 
+class _Windows:
+    """Maintenance windows in force, loaded only if a signal might open an incident."""
+
+    def __init__(self, session: Session, now: dt.datetime) -> None:
+        self._session, self._now = session, now
+        self._rows: Sequence[Any] | None = None
+
+    def covering(self, sig: Signal) -> Any | None:
+        if self._rows is None:
+            self._rows = active_windows(session=self._session, now=self._now)
+        return suppressing_window(self._rows, sig)
+
+
 def _load_states(session: Session, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
-    table = ResourceState.__table__
+    table = _table(ResourceState)
+    conn = session.connection()
     out: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(keys):
-        for row in session.execute(select(table).where(table.c.state_key.in_(chunk))).mappings():
+        for row in conn.execute(select(table).where(table.c.state_key.in_(chunk))).mappings():
             out[row["state_key"]] = dict(row)
     return out
 
 
 def _load_active(session: Session, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
-    t = Incident.__table__
+    t = _table(Incident)
     cols = (
         t.c.id,
         t.c.human_id,
@@ -114,7 +140,7 @@ def _load_active(session: Session, keys: Sequence[str]) -> dict[str, dict[str, A
     out: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(keys):
         stmt = select(*cols).where(t.c.dedup_key.in_(chunk), t.c.status.in_(ACTIVE_STATUSES))
-        for row in session.execute(stmt).mappings():
+        for row in session.connection().execute(stmt).mappings():
             out[row["dedup_key"]] = dict(row)
     return out
 
@@ -146,7 +172,8 @@ def ingest_signals(
     state_keys = sorted({s.state_key for s in signals if s.resource})
     _lock_keys(session, [f"s:{k}" for k in state_keys])
     states = _load_states(session, state_keys)
-    windows = active_windows(session=session, now=now)
+    windows = _Windows(session, now)
+    resolutions = _Resolutions(session)
     new_states: dict[str, dict[str, Any]] = {}
     changed_states: dict[str, dict[str, Any]] = {}
     seen_only: dict[str, dict[str, Any]] = {}
@@ -203,12 +230,8 @@ def ingest_signals(
             if key not in new_states and key not in changed_states:
                 seen_only[key] = state
 
-        outcome = _apply_to_incident(session, settings, sig, active, touches, windows)
+        outcome = _apply_to_incident(session, settings, sig, active, touches, windows, resolutions)
         outcomes.append(outcome)
-        incident = active.get(sig.dedup_key)
-        pk = incident["id"] if incident and outcome.incident_id == incident["human_id"] else None
-        if pk is None and outcome.incident_id:
-            pk = _pk_of(session, outcome.incident_id)
         events.append(
             {
                 "received_at": now,
@@ -224,7 +247,7 @@ def ingest_signals(
                 "dedup_key": sig.dedup_key,
                 "labels": sig.labels,
                 "details": sig.details,
-                "incident_id": pk,
+                "incident_id": outcome.pk,
                 "outcome": outcome.outcome,
             }
         )
@@ -252,13 +275,9 @@ def ingest_signals(
         conn.execute(_INSERT_CHANGE, changes)
     if touches:
         conn.execute(_TOUCH_INCIDENT, [{"pk": pk, **t} for pk, t in touches.items()])
+    resolutions.flush()
     conn.execute(_INSERT_EVENT, events)
     return outcomes
-
-
-def _pk_of(session: Session, human_id: str) -> int | None:
-    stmt = select(Incident.__table__.c.id).where(Incident.__table__.c.human_id == human_id)
-    return session.execute(stmt).scalar_one_or_none()
 
 
 def _apply_to_incident(
@@ -267,7 +286,8 @@ def _apply_to_incident(
     sig: Signal,
     active: dict[str, dict[str, Any]],
     touches: dict[int, dict[str, Any]],
-    windows: Sequence[Any],
+    windows: _Windows,
+    resolutions: _Resolutions,
 ) -> Outcome:
     incident = active.get(sig.dedup_key)
     if sig.action == "acknowledge":
@@ -282,7 +302,7 @@ def _apply_to_incident(
                 at=sig.occurred_at,
             )
             incident["status"] = "acknowledged"
-        return Outcome("acknowledged", incident["human_id"])
+        return Outcome("acknowledged", incident["human_id"], incident["id"])
     if sig.health == "failing":
         severity = sig.severity or "high"
         if incident is not None:
@@ -291,8 +311,8 @@ def _apply_to_incident(
             touch["seen"] = max(touch["seen"], sig.occurred_at)
             if severity_rank(severity) < severity_rank(incident["severity"]):
                 _escalate(session, incident, severity, sig)
-            return Outcome("updated", incident["human_id"])
-        if suppressing_window(windows, sig) is not None:
+            return Outcome("updated", incident["human_id"], incident["id"])
+        if windows.covering(sig) is not None:
             return Outcome("suppressed")
         data = IncidentCreate(
             title=_title(sig),
@@ -308,10 +328,15 @@ def _apply_to_incident(
             dedup_key=sig.dedup_key,
             reported_by=sig.sender,
         )
-        human_id = incidents.create_incident(
-            session=session, settings=settings, data=data, actor=sig.sender, source=sig.source
+        resolutions.flush()  # a resolution pending in this batch may free this dedup key
+        pk, human_id = incidents.insert_incident(
+            session=session,
+            settings=settings,
+            data=data,
+            actor=sig.sender,
+            source=sig.source,
+            check_dedup=False,
         )
-        pk = _pk_of(session, human_id)
         active[sig.dedup_key] = {
             "id": pk,
             "human_id": human_id,
@@ -322,25 +347,16 @@ def _apply_to_incident(
             "dedup_key": sig.dedup_key,
             "component": sig.component,
         }
-        return Outcome("opened", human_id)
+        return Outcome("opened", human_id, pk)
     if incident is None:
         return Outcome("recorded")
     what = sig.component or sig.resource
     note = (
         f"Auto-resolved: {what} recovered" if sig.action == "auto" else f"Resolved by {sig.source}"
     )
-    at = max(sig.occurred_at, incident["detected_at"])
-    incidents.transition_incident(
-        session=session,
-        ref=incident["human_id"],
-        target="resolved",
-        actor=sig.sender,
-        note=note,
-        resolution=note,
-        at=at,
-    )
+    resolutions.add(incident, sig, note, max(sig.occurred_at, incident["detected_at"]))
     del active[sig.dedup_key]
-    return Outcome("resolved", incident["human_id"])
+    return Outcome("resolved", incident["human_id"], incident["id"])
 
 
 def _escalate(session: Session, incident: dict[str, Any], severity: str, sig: Signal) -> None:
@@ -361,3 +377,37 @@ def _escalate(session: Session, incident: dict[str, Any], severity: str, sig: Si
         )
     )
     incident["severity"] = severity
+
+
+class _Resolutions:
+    """Auto-resolutions of one batch, written together with ``executemany``."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self.updates: list[dict[str, Any]] = []
+        self.entries: list[dict[str, Any]] = []
+
+    def add(self, incident: dict[str, Any], sig: Signal, note: str, at: dt.datetime) -> None:
+        now = utcnow()
+        self.updates.append({"pk": incident["id"], "at": at, "note": note, "now": now})
+        self.entries.append(
+            {
+                "incident_id": incident["id"],
+                "at": at,
+                "actor": sig.sender,
+                "kind": "status_changed",
+                "message": f"Status {incident['status']} → resolved: {note}",
+                "changes": {
+                    "status": {"from": incident["status"], "to": "resolved"},
+                    "resolved_at": {"from": None, "to": at.isoformat()},
+                },
+            }
+        )
+
+    def flush(self) -> None:
+        """Write pending resolutions (before any insert that reuses their dedup keys)."""
+        if self.updates:
+            conn = self._session.connection()
+            conn.execute(_RESOLVE_INCIDENT, self.updates)
+            conn.execute(_INSERT_ENTRY, self.entries)
+            self.updates, self.entries = [], []

@@ -52,6 +52,7 @@ class Outcome:
 
     outcome: str
     incident_id: str | None = None
+    pk: int | None = field(default=None, repr=False)
 
 
 def classify_status(
