@@ -204,7 +204,7 @@ def main(argv: list[str]) -> None:
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"SQLite {__import__('sqlite3').sqlite_version}"
     )
-    wanted = set(argv) or {"log_incident", "queries", "cli"}
+    wanted = set(argv) or {"log_incident", "queries", "cli", "ingest"}
     backends = [
         b
         for b in ("sqlite", "postgresql")
@@ -217,6 +217,14 @@ def main(argv: list[str]) -> None:
             bench_log_incident(backend)
         if "queries" in wanted:
             bench_queries(backend)
+        if "ingest" in wanted:
+            from bench import ingest
+
+            with database(backend) as settings:
+                ingest.run(settings, backend)
+            if backend == "postgresql":
+                with database(backend) as settings:
+                    ingest.run(settings, backend, processes=2)
 
 
 if __name__ == "__main__":

@@ -9,15 +9,21 @@ executes with the driver directly, inside the caller's transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, bindparam, insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
-__all__ = ["PreparedStatement"]
+__all__ = ["PreparedStatement", "insert_all_columns"]
+
+
+def insert_all_columns(table: Any) -> Any:
+    """Return ``INSERT INTO table`` binding every column but ``id`` by its name."""
+    return insert(table).values({c: bindparam(c.key) for c in table.c if c.key != "id"})
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,7 @@ class _Compiled:
     names: tuple[str, ...]
     positional: bool
     processors: dict[str, Callable[[Any], Any]]
+    fixed: dict[str, Any]
 
 
 class PreparedStatement:
@@ -45,14 +52,42 @@ class PreparedStatement:
                 if processor is not None:
                     processors[name] = processor
             names = tuple(done.positiontup or ()) if done.positional else tuple(done.binds)
-            compiled = _Compiled(str(done), names, bool(done.positional), processors)
+            # Literal values in the statement (e.g. status='resolved') are binds with a value.
+            fixed = {n: b.value for n, b in done.binds.items() if not b.required}
+            compiled = _Compiled(str(done), names, bool(done.positional), processors, fixed)
             self._by_dialect[dialect.name] = compiled
         return compiled
+
+    def executemany(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Run once per row of ``rows`` with the driver's ``executemany``."""
+        if not rows:
+            return
+        compiled = self._compile(conn.dialect)
+        names = compiled.names
+        if compiled.fixed:
+            rows = [{**compiled.fixed, **row} for row in rows]
+        get = itemgetter(*names)
+        convert = [
+            (i, compiled.processors[n]) for i, n in enumerate(names) if n in compiled.processors
+        ]
+        data: list[Any] = []
+        for row in rows:
+            values = list(get(row)) if len(names) > 1 else [get(row)]
+            for i, process in convert:
+                if values[i] is not None:
+                    values[i] = process(values[i])
+            data.append(
+                tuple(values) if compiled.positional else dict(zip(names, values, strict=True))
+            )
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor.executemany(compiled.sql, data)
 
     def execute(self, conn: Connection, params: Mapping[str, Any]) -> Any:
         """Run with ``params`` in ``conn``'s transaction; return the DBAPI cursor."""
         compiled = self._compile(conn.dialect)
         procs = compiled.processors
+        if compiled.fixed:
+            params = {**compiled.fixed, **params}
         values = {
             name: (procs[name](params[name]) if name in procs else params[name])
             for name in compiled.names

@@ -12,12 +12,12 @@ import uuid as uuid_mod
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, bindparam, insert, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from vigil.config import Settings
 from vigil.db.base import utcnow
-from vigil.db.fastpath import PreparedStatement
+from vigil.db.fastpath import PreparedStatement, insert_all_columns
 from vigil.errors import ConflictError, NotFoundError, ValidationError
 from vigil.incidents.ids import next_human_id
 from vigil.incidents.lifecycle import (
@@ -46,14 +46,10 @@ __all__ = [
 
 
 # Compiled once: creating an incident is the library's hot path (see bench/).
-def _insert_all_but_id(table: Any) -> Any:
-    return insert(table).values({c: bindparam(c.key) for c in table.c if c.key != "id"})
-
-
 _INSERT_INCIDENT = PreparedStatement(
-    _insert_all_but_id(Incident.__table__).returning(Incident.__table__.c.id)
+    insert_all_columns(Incident.__table__).returning(Incident.__table__.c.id)
 )
-_INSERT_ENTRY = PreparedStatement(_insert_all_but_id(TimelineEntry.__table__))
+_INSERT_ENTRY = PreparedStatement(insert_all_columns(TimelineEntry.__table__))
 
 
 def _title_from(description: str) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from vigil.config import Settings
 from vigil.db.base import utcnow
+from vigil.db.fastpath import PreparedStatement, insert_all_columns
 from vigil.incidents import service as incidents
 from vigil.incidents.lifecycle import ACTIVE_STATUSES, severity_rank
 from vigil.incidents.models import Incident, TimelineEntry
@@ -49,10 +50,13 @@ def _table(model: type[Any]) -> Table:
     return cast(Table, model.__table__)
 
 
-_INSERT_EVENT = insert(_table(Event))
-_INSERT_CHANGE = insert(_table(ResourceStateChange))
-_INSERT_STATE = insert(_table(ResourceState))
-_UPDATE_STATE = (
+# Compiled once and run with the driver's executemany: a batch writes thousands of rows.
+_INSERT_EVENT = PreparedStatement(insert_all_columns(_table(Event)))
+_INSERT_CHANGE = PreparedStatement(insert_all_columns(_table(ResourceStateChange)))
+_INSERT_STATE = PreparedStatement(
+    insert(_table(ResourceState)).values({c: bindparam(c.key) for c in _table(ResourceState).c})
+)
+_UPDATE_STATE = PreparedStatement(
     update(_table(ResourceState))
     .where(_table(ResourceState).c.state_key == bindparam("k"))
     .values(
@@ -63,7 +67,7 @@ _UPDATE_STATE = (
         host=bindparam("host"),
     )
 )
-_RESOLVE_INCIDENT = (
+_RESOLVE_INCIDENT = PreparedStatement(
     update(_table(Incident))
     .where(_table(Incident).c.id == bindparam("pk"))
     .values(
@@ -73,8 +77,8 @@ _RESOLVE_INCIDENT = (
         updated_at=bindparam("now"),
     )
 )
-_INSERT_ENTRY = insert(_table(TimelineEntry))
-_TOUCH_INCIDENT = (
+_INSERT_ENTRY = PreparedStatement(insert_all_columns(_table(TimelineEntry)))
+_TOUCH_INCIDENT = PreparedStatement(
     update(_table(Incident))
     .where(_table(Incident).c.id == bindparam("pk"))
     .values(
@@ -254,11 +258,13 @@ def ingest_signals(
 
     conn = session.connection()
     if new_states:
-        conn.execute(_INSERT_STATE, [{c: s[c] for c in _STATE_COLS} for s in new_states.values()])
+        _INSERT_STATE.executemany(
+            conn, [{c: s[c] for c in _STATE_COLS} for s in new_states.values()]
+        )
     updates = list(changed_states.values()) + list(seen_only.values())
     if updates:
-        conn.execute(
-            _UPDATE_STATE,
+        _UPDATE_STATE.executemany(
+            conn,
             [
                 {
                     "k": s["state_key"],
@@ -272,11 +278,11 @@ def ingest_signals(
             ],
         )
     if changes:
-        conn.execute(_INSERT_CHANGE, changes)
+        _INSERT_CHANGE.executemany(conn, changes)
     if touches:
-        conn.execute(_TOUCH_INCIDENT, [{"pk": pk, **t} for pk, t in touches.items()])
+        _TOUCH_INCIDENT.executemany(conn, [{"pk": pk, **t} for pk, t in touches.items()])
     resolutions.flush()
-    conn.execute(_INSERT_EVENT, events)
+    _INSERT_EVENT.executemany(conn, events)
     return outcomes
 
 
@@ -328,7 +334,8 @@ def _apply_to_incident(
             dedup_key=sig.dedup_key,
             reported_by=sig.sender,
         )
-        resolutions.flush()  # a resolution pending in this batch may free this dedup key
+        if sig.dedup_key in resolutions.keys:
+            resolutions.flush()  # the pending resolution must free the key before the insert
         pk, human_id = incidents.insert_incident(
             session=session,
             settings=settings,
@@ -386,10 +393,12 @@ class _Resolutions:
         self._session = session
         self.updates: list[dict[str, Any]] = []
         self.entries: list[dict[str, Any]] = []
+        self.keys: set[str] = set()
 
     def add(self, incident: dict[str, Any], sig: Signal, note: str, at: dt.datetime) -> None:
         now = utcnow()
         self.updates.append({"pk": incident["id"], "at": at, "note": note, "now": now})
+        self.keys.add(sig.dedup_key)
         self.entries.append(
             {
                 "incident_id": incident["id"],
@@ -408,6 +417,6 @@ class _Resolutions:
         """Write pending resolutions (before any insert that reuses their dedup keys)."""
         if self.updates:
             conn = self._session.connection()
-            conn.execute(_RESOLVE_INCIDENT, self.updates)
-            conn.execute(_INSERT_ENTRY, self.entries)
-            self.updates, self.entries = [], []
+            _RESOLVE_INCIDENT.executemany(conn, self.updates)
+            _INSERT_ENTRY.executemany(conn, self.entries)
+            self.updates, self.entries, self.keys = [], [], set()

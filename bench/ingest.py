@@ -1,0 +1,148 @@
+"""Ingestion throughput and latency over HTTP, with wrk as the load generator on loopback."""
+
+from __future__ import annotations
+
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from vigil.config import Settings
+from vigil.db.store import Store
+from vigil.ingest import integrations
+
+HERE = Path(__file__).parent
+
+
+def _server(settings: Settings, port: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "VIGIL_DATABASE_URL": str(settings.database_url),
+        "VIGIL_DATA_DIR": str(settings.data_dir),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vigil", "serve", "--port", str(port), "--log-level", "warning"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(200):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise RuntimeError("server did not start")
+
+
+def _wrk(script: str, port: int, connections: int, seconds: int, key: str) -> tuple[float, float]:
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            str(HERE / "wrk" / script),
+            f"http://127.0.0.1:{port}",
+        ],
+        env={**os.environ, "VIGIL_BENCH_KEY": key},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    assert p99 is not None
+    factor = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
+    return rps, float(p99.group(1)) * factor
+
+
+def _prepare(settings: Settings, port: int) -> str:
+    store = Store(settings)
+    with store.write() as session:
+        key = integrations.create_integration(session=session, name=f"bench-{port}")[1]
+    store.close()
+    body = [{"resource": f"r{i}", "component": "ffmpeg", "status": "stuck"} for i in range(1000)]
+    r = httpx.post(
+        f"http://127.0.0.1:{port}/api/v1/events",
+        json=body,
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=60,
+    )
+    assert r.status_code == 202, r.text
+    return key
+
+
+def _latency_to_visible(port: int, key: str, token_key: str, n: int = 300) -> float:
+    """Send a failing status, then read the incident through the API; p99 of the whole round trip."""
+    times = []
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as c:
+        for i in range(n):
+            t = time.perf_counter()
+            r = c.post(
+                "/api/v1/events",
+                json={"resource": f"lat{i}", "status": "stopped"},
+                headers={"Authorization": f"Bearer {key}"},
+            )
+            ref = r.json()["incidents"][0]
+            got = c.get(
+                f"/api/v1/incidents/{ref}", headers={"Authorization": f"Bearer {token_key}"}
+            )
+            assert got.status_code == 200 and got.json()["status"] == "open"
+            times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    return times[int(len(times) * 0.99) - 1]
+
+
+def run(settings: Settings, backend: str, processes: int = 1) -> None:
+    """Measure single-event and batch throughput (and latency to visible with one process)."""
+    from vigil.auth.service import create_token
+
+    ports = [18811 + i for i in range(processes)]
+    servers = [_server(settings, p) for p in ports]
+    try:
+        keys = [_prepare(settings, p) for p in ports]
+        label = f"{backend}, {processes} server process{'es' if processes > 1 else ''}"
+        for script, conns, unit in (("events.lua", 32, 1), ("batch.lua", 4, 1000)):
+            rates, p99s = [], []
+            for _ in range(3):
+                procs = [
+                    subprocess.Popen(
+                        [
+                            sys.executable,
+                            "-c",
+                            f"import bench.ingest as b; print(*b._wrk({script!r}, {p}, {conns // processes}, 10, {k!r}))",
+                        ],
+                        stdout=subprocess.PIPE,
+                        text=True,
+                    )
+                    for p, k in zip(ports, keys, strict=True)
+                ]
+                results = [tuple(map(float, proc.communicate()[0].split())) for proc in procs]
+                rates.append(sum(r[0] for r in results) * unit)
+                p99s.append(max(r[1] for r in results))
+            name = "single-event requests" if unit == 1 else "batch requests (1,000 events each)"
+            print(
+                f"[{label}] {name}: median {statistics.median(rates):,.0f} events/s "
+                f"(runs {', '.join(f'{r:,.0f}' for r in rates)}), p99 {statistics.median(p99s):.1f} ms"
+            )
+        if processes == 1:
+            store = Store(settings)
+            with store.write() as session:
+                _t, token = create_token(session=session, name="bench-reader", scopes=["read"])
+            store.close()
+            p99 = _latency_to_visible(ports[0], keys[0], token)
+            print(
+                f"[{label}] failing status -> incident visible via API: p99 {p99:.1f} ms (target < 100 ms)"
+            )
+    finally:
+        for s in servers:
+            s.terminate()
+            s.wait(timeout=30)
