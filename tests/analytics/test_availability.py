@@ -1,0 +1,189 @@
+"""Availability, SLA and MTBF against a minute-by-minute brute-force simulation."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
+from tests.factories import make_incident
+from vigil.analytics.availability import availability_by_resource, sla_band
+from vigil.analytics.intervals import merge
+from vigil.db.store import Store
+from vigil.incidents import service as incidents
+from vigil.ingest.models import ResourceStateChange
+
+BASE = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+
+
+def minute(m: int) -> dt.datetime:
+    return BASE + dt.timedelta(minutes=m)
+
+
+def _record(
+    store: Store,
+    resource: str,
+    changes: list[tuple[str, int, bool]],
+    incident_spans: list[tuple[int, int | None]],
+) -> None:
+    with store.write() as session:
+        for component, m, failing in changes:
+            session.add(
+                ResourceStateChange(
+                    state_key=f"{resource}\x1f{component}",
+                    resource=resource,
+                    component=component,
+                    at=minute(m),
+                    status="stopped" if failing else "active",
+                    health="failing" if failing else "ok",
+                )
+            )
+    for start, stop in incident_spans:
+        ref = make_incident(store, resource=resource, detected_at=minute(start))
+        if stop is not None:
+            with store.write() as session:
+                incidents.transition_incident(
+                    session=session, ref=ref, target="resolved", actor="t", at=minute(stop)
+                )
+
+
+def _brute(
+    changes: list[tuple[str, int, bool]], spans: list[tuple[int, int | None]], start: int, end: int
+) -> tuple[int, int, list[tuple[int, int]]]:
+    """Return (observed minutes, down minutes, down runs) by simulating every minute."""
+    observed = down = 0
+    runs: list[tuple[int, int]] = []
+    for m in range(start, end):
+        state: dict[str, bool] = {}
+        for component, at, failing in sorted(changes, key=lambda c: c[1]):
+            if at <= m:
+                state[component] = failing
+        in_incident = any(a <= m and (b is None or m < b) for a, b in spans)
+        known = bool(state) or any(a <= m for a, _ in spans)
+        if not known:
+            continue
+        observed += 1
+        if any(state.values()) or in_incident:
+            down += 1
+            if runs and runs[-1][1] == m:
+                runs[-1] = (runs[-1][0], m + 1)
+            else:
+                runs.append((m, m + 1))
+    return observed, down, runs
+
+
+changes_st = st.lists(
+    st.tuples(st.sampled_from(["ffmpeg", "monitor"]), st.integers(0, 600), st.booleans()),
+    max_size=12,
+    unique_by=lambda c: (c[0], c[1]),
+)
+spans_st = st.lists(
+    st.tuples(st.integers(0, 600), st.one_of(st.none(), st.integers(1, 300))).map(
+        lambda s: (s[0], None if s[1] is None else s[0] + s[1])
+    ),
+    max_size=3,
+)
+
+
+@hsettings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(changes=changes_st, spans=spans_st, start=st.integers(0, 300), length=st.integers(1, 400))
+def test_availability_matches_minute_simulation(
+    store: Store,
+    changes: list[tuple[str, int, bool]],
+    spans: list[tuple[int, int | None]],
+    start: int,
+    length: int,
+) -> None:
+    resource = f"res-{abs(hash((tuple(changes), tuple(spans), start, length)))}"
+    _record(store, resource, changes, spans)
+    end = start + length
+    with store.read() as session:
+        got = {
+            r.resource: r
+            for r in availability_by_resource(
+                session=session, start=minute(start), end=minute(end), resources=[resource]
+            )
+        }
+    observed, down, runs = _brute(changes, spans, start, end)
+    if observed == 0:
+        assert resource not in got or got[resource].observed_seconds == 0
+        return
+    r = got[resource]
+    assert r.observed_seconds == observed * 60
+    assert r.downtime_seconds == down * 60
+    assert r.unknown_seconds == (length - observed) * 60
+    assert r.availability_percent == pytest.approx(100 * (observed - down) / observed)
+    gaps = [(b[0] - a[1]) * 60 for a, b in zip(runs, runs[1:], strict=False)]
+    assert r.mtbf_seconds == (pytest.approx(sum(gaps) / len(gaps)) if gaps else None)
+
+
+def test_named_edge_cases(store: Store) -> None:
+    # incident spanning both window edges; overlapping incidents; open incident at window end
+    _record(store, "edge", [("ffmpeg", 0, False)], [(50, 200), (100, 150), (280, None)])
+    with store.read() as session:
+        (r,) = availability_by_resource(
+            session=session, start=minute(100), end=minute(300), resources=["edge"]
+        )
+    assert r.downtime_seconds == (100 + 20) * 60  # 100..200 (overlaps once) + 280..300 (still open)
+    assert r.unknown_seconds == 0
+    assert r.failures == 1  # 280 starts inside; 100 was already down when the window opened
+    assert r.sla_band == "Poor"
+    assert r.error_budget_seconds == pytest.approx(0.01 * 200 * 60)
+
+
+def test_out_of_order_events_and_unknown_time(store: Store) -> None:
+    # changes inserted out of order (clock skew); nothing known before minute 60
+    _record(
+        store, "skew", [("ffmpeg", 120, False), ("ffmpeg", 60, True), ("ffmpeg", 90, False)], []
+    )
+    with store.read() as session:
+        (r,) = availability_by_resource(
+            session=session, start=minute(0), end=minute(180), resources=["skew"]
+        )
+    assert r.unknown_seconds == 60 * 60
+    assert r.downtime_seconds == 30 * 60
+    assert r.observed_seconds == 120 * 60
+
+
+def test_dst_boundary_in_local_time_counts_real_hours(store: Store) -> None:
+    from zoneinfo import ZoneInfo
+
+    berlin = ZoneInfo("Europe/Berlin")
+    # 2026-03-29 has 23 hours in Berlin (clocks jump 02:00 -> 03:00)
+    start = dt.datetime(2026, 3, 29, 0, 0, tzinfo=berlin)
+    end = dt.datetime(2026, 3, 30, 0, 0, tzinfo=berlin)
+    with store.write() as session:
+        session.add(
+            ResourceStateChange(
+                state_key="dst\x1f",
+                resource="dst",
+                component="",
+                at=start.astimezone(dt.UTC),
+                status="active",
+                health="ok",
+            )
+        )
+    with store.read() as session:
+        (r,) = availability_by_resource(session=session, start=start, end=end, resources=["dst"])
+    assert r.observed_seconds == 23 * 3600
+    assert r.availability_percent == 100.0
+
+
+def test_sla_bands_and_merge() -> None:
+    assert [sla_band(p) for p in (99.95, 99.9, 99.5, 96, 94.9, None)] == [
+        "Excellent",
+        "Excellent",
+        "Good",
+        "Fair",
+        "Poor",
+        "Unknown",
+    ]
+    assert merge([(minute(5), minute(10)), (minute(0), minute(6)), (minute(20), minute(30))]) == [
+        (minute(0), minute(10)),
+        (minute(20), minute(30)),
+    ]
