@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from vigil.analytics import cli as analytics_cli
+from vigil.analytics import report_cli
 from vigil.auth import cli as auth_cli
 from vigil.cli_support import CliState, VigilGroup
 from vigil.db import cli as db_cli
@@ -58,6 +59,7 @@ ingest_cli.register(app)
 app.add_typer(db_cli.app, name="db")
 app.add_typer(auth_cli.app, name="token")
 app.add_typer(import_cli.app, name="import")
+app.add_typer(report_cli.app, name="report")
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from itertools import pairwise
 
 import pytest
 from hypothesis import HealthCheck, given
@@ -118,7 +119,7 @@ def test_availability_matches_minute_simulation(
     assert r.downtime_seconds == down * 60
     assert r.unknown_seconds == (length - observed) * 60
     assert r.availability_percent == pytest.approx(100 * (observed - down) / observed)
-    gaps = [(b[0] - a[1]) * 60 for a, b in zip(runs, runs[1:], strict=False)]
+    gaps = [(b[0] - a[1]) * 60 for a, b in pairwise(runs)]
     assert r.mtbf_seconds == (pytest.approx(sum(gaps) / len(gaps)) if gaps else None)
 
 

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from collections.abc import Sequence
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel
 
 from vigil.analytics import service
+from vigil.analytics.availability import availability_by_resource
+from vigil.analytics.panels import (
+    Panels,
+    dashboard_panels,
+    recurring_incidents,
+    reliability_ranking,
+)
+from vigil.analytics.reports import parse_window, render, weekly_report, window_bounds
+from vigil.analytics.response import response_metrics
 from vigil.analytics.schemas import IncidentSummary, Recurrence
 from vigil.api_support import ReadSession, StoreDep, requires
 from vigil.auth.service import Principal
@@ -45,3 +57,106 @@ def recurrence(
         days=days,
         project_id=project_id,
     )
+
+
+def _as(rows: Sequence[BaseModel], fmt: str) -> Response:
+    if fmt == "csv":
+        return Response(render(rows, "csv"), media_type="text/csv")
+    if fmt == "markdown":
+        return Response(render(rows, "markdown"), media_type="text/markdown")
+    return Response(render(rows, "json"), media_type="application/json")
+
+
+Fmt = Annotated[Literal["json", "csv", "markdown"], Query(alias="format")]
+WindowQ = Annotated[
+    str, Query(description="24h, 7d, 30d… back from now; ignored when start is given.")
+]
+
+
+@router.get("/availability")
+def availability(
+    session: ReadSession,
+    _who: Reader,
+    window: WindowQ = "7d",
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    target: float = 99.0,
+    resource: Annotated[list[str] | None, Query()] = None,
+    fmt: Fmt = "json",
+) -> Response:
+    """Availability, downtime, SLA band, error budget and MTBF per resource."""
+    lo, hi = window_bounds(window, start, end)
+    return _as(
+        availability_by_resource(
+            session=session, start=lo, end=hi, target_percent=target, resources=resource
+        ),
+        fmt,
+    )
+
+
+@router.get("/response")
+def response(
+    session: ReadSession,
+    _who: Reader,
+    window: WindowQ = "7d",
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    group_by: str = "all",
+    service: str | None = None,
+    project_id: str | None = None,
+    fmt: Fmt = "json",
+) -> Response:
+    """MTTA, MTTR and time to close per group."""
+    lo, hi = window_bounds(window, start, end)
+    return _as(
+        response_metrics(
+            session=session,
+            start=lo,
+            end=hi,
+            group_by=group_by,
+            service=service,
+            project_id=project_id,
+        ),
+        fmt,
+    )
+
+
+@router.get("/reliability")
+def reliability(
+    session: ReadSession,
+    _who: Reader,
+    window: WindowQ = "30d",
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    fmt: Fmt = "json",
+) -> Response:
+    """Resources from most to least reliable."""
+    lo, hi = window_bounds(window, start, end)
+    return _as(reliability_ranking(session=session, start=lo, end=hi), fmt)
+
+
+@router.get("/recurring")
+def recurring(
+    session: ReadSession,
+    _who: Reader,
+    window: WindowQ = "90d",
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    minimum: int = 2,
+    fmt: Fmt = "json",
+) -> Response:
+    """Incidents recurring by fingerprint, with similar root causes clustered."""
+    lo, hi = window_bounds(window, start, end)
+    return _as(recurring_incidents(session=session, start=lo, end=hi, minimum=minimum), fmt)
+
+
+@router.get("/dashboard", response_model=Panels)
+def dashboard(session: ReadSession, _who: Reader, window: WindowQ = "24h") -> Panels:
+    """Seed 002's four panels."""
+    return dashboard_panels(session=session, window=parse_window(window))
+
+
+@router.get("/weekly", response_class=PlainTextResponse)
+def weekly(session: ReadSession, _who: Reader, target: float = 99.0) -> str:
+    """The weekly Markdown report."""
+    return weekly_report(session=session, target_percent=target)

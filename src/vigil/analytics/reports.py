@@ -1,0 +1,167 @@
+"""Report windows, flattening and rendering (table rows, JSON, CSV, Markdown), weekly report."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from vigil.db.base import utcnow
+from vigil.errors import ValidationError
+
+__all__ = ["FORMATS", "flatten", "parse_window", "render", "weekly_report", "window_bounds"]
+
+FORMATS = ("table", "json", "csv", "markdown")
+_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_window(text: str) -> dt.timedelta:
+    """Parse ``24h``, ``7d``, ``30d``, ``2w`` or ``90m``."""
+    match = re.fullmatch(r"\s*(\d+)\s*([mhdw])\s*", text or "")
+    if not match or int(match.group(1)) == 0:
+        raise ValidationError(f"window {text!r} is not like 24h, 7d, 30d or 2w", field="window")
+    return dt.timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+
+
+def window_bounds(
+    window: str | None, start: dt.datetime | None, end: dt.datetime | None
+) -> tuple[dt.datetime, dt.datetime]:
+    """Return [start, end): explicit bounds win; otherwise ``window`` back from now (default 7d)."""
+    end = (end.replace(tzinfo=dt.UTC) if end and end.tzinfo is None else end) or utcnow()
+    if start is None:
+        start = end - parse_window(window or "7d")
+    elif start.tzinfo is None:
+        start = start.replace(tzinfo=dt.UTC)
+    if end <= start:
+        raise ValidationError("the window end must be after its start", field="end")
+    return start, end
+
+
+def flatten(item: BaseModel | dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Flatten nested models into one level of ``a_b`` keys (for tables and CSV)."""
+    data = item.model_dump(mode="json") if isinstance(item, BaseModel) else item
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(flatten(value, f"{name}_"))
+        elif isinstance(value, list):
+            out[name] = ", ".join(str(v) for v in value)
+        else:
+            out[name] = value
+    return out
+
+
+def _md_cell(value: Any) -> str:
+    text = "" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render(rows: Sequence[BaseModel], fmt: str, columns: Sequence[str] | None = None) -> str:
+    """Render rows as JSON, CSV or Markdown (``table`` renders Markdown too; the CLI draws it)."""
+    if fmt not in FORMATS:
+        raise ValidationError(
+            f"format {fmt!r} is not one of: {', '.join(FORMATS)}",
+            field="format",
+            allowed=list(FORMATS),
+        )
+    if fmt == "json":
+        return json.dumps([r.model_dump(mode="json") for r in rows], indent=2)
+    flat = [flatten(r) for r in rows]
+    cols = list(columns or (flat[0].keys() if flat else []))
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(flat)
+        return buf.getvalue()
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(_md_cell(f.get(c)) for c in cols) + " |" for f in flat]
+    return "\n".join(lines) + "\n"
+
+
+def _hours(seconds: float | None) -> str:
+    return (
+        "n/a"
+        if seconds is None
+        else f"{seconds / 3600:.1f} h"
+        if seconds >= 3600
+        else f"{seconds / 60:.1f} min"
+    )
+
+
+def weekly_report(
+    *, session: Session, target_percent: float = 99.0, now: dt.datetime | None = None
+) -> str:
+    """Answer seed 002's five questions for the last 7 days in one Markdown page."""
+    from vigil.analytics.panels import dashboard_panels, reliability_ranking
+    from vigil.analytics.response import response_metrics
+
+    end = now or utcnow()
+    start = end - dt.timedelta(days=7)
+    panels = dashboard_panels(session=session, window=dt.timedelta(days=7), now=end)
+    metrics = response_metrics(session=session, start=start, end=end)
+    overall = metrics[0] if metrics else None
+    ranking = reliability_ranking(session=session, start=start, end=end)
+    avail = panels.availability
+    total_obs = sum(a.observed_seconds for a in avail)
+    total_up = sum(a.uptime_seconds for a in avail)
+    fleet = 100 * total_up / total_obs if total_obs else None
+    meeting = [a for a in avail if a.meets_target]
+    lines = [
+        f"# Weekly reliability report, {start:%Y-%m-%d} to {end:%Y-%m-%d} (UTC)",
+        "",
+        "## 1. What is broken right now?",
+        "",
+    ]
+    if panels.active:
+        lines += ["| ID | Severity | Resource | Title | Open for |", "|---|---|---|---|---|"]
+        lines += [
+            f"| {i.id} | {i.severity} | {_md_cell(i.resource)} | {_md_cell(i.title)} | {_hours(i.duration_seconds)} |"
+            for i in panels.active
+        ]
+    else:
+        lines.append("Nothing: no open incidents.")
+    lines += ["", "## 2. What was our uptime last week?", ""]
+    lines.append(
+        f"Fleet availability: {'n/a' if fleet is None else f'{fleet:.3f} %'} over {len(avail)} resources."
+    )
+    lines += ["", "## 3. How quickly do we resolve incidents?", ""]
+    if overall is None:
+        lines.append("No incidents were detected this week.")
+    else:
+        lines.append(
+            f"{overall.incidents} incidents; MTTA median {_hours(overall.mtta.median)}, "
+            f"MTTR mean {_hours(overall.mttr.mean)}, median {_hours(overall.mttr.median)}, "
+            f"p90 {_hours(overall.mttr.p90)}; {overall.mttr.pending} still unresolved."
+        )
+    lines += ["", f"## 4. Are we meeting our {target_percent:g} % availability target?", ""]
+    lines.append(f"{len(meeting)} of {len(avail)} resources meet it.")
+    missing = [a for a in avail if a.meets_target is False]
+    if missing:
+        lines += ["", "| Resource | Availability | Band | Budget left |", "|---|---|---|---|"]
+        lines += [
+            f"| {_md_cell(a.resource)} | {a.availability_percent:.3f} % | {a.sla_band} | {_hours(a.error_budget_remaining_seconds)} |"
+            for a in missing
+            if a.availability_percent is not None
+        ]
+    lines += ["", "## 5. Which devices are most and least reliable?", ""]
+    if ranking:
+        lines += ["| | Resource | Availability | Incidents | MTBF |", "|---|---|---|---|---|"]
+        most = ranking[:5]
+        least = [r for r in ranking[::-1][:5] if r not in most]
+        for label, r in [("most", x) for x in most] + [("least", x) for x in least]:
+            pct = "n/a" if r.availability_percent is None else f"{r.availability_percent:.3f} %"
+            lines.append(
+                f"| {label} | {_md_cell(r.resource)} | {pct} | {r.incidents} | {_hours(r.mtbf_seconds)} |"
+            )
+    else:
+        lines.append("No resource reported any status this week.")
+    return "\n".join(lines) + "\n"
