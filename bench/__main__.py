@@ -190,6 +190,53 @@ def bench_queries(backend: str) -> None:
         store.close()
 
 
+def bench_analytics(backend: str) -> None:
+    """Availability over 1M state changes; response metrics over 1M incidents; panels over 100k."""
+    import datetime as dt
+
+    from bench import availability as av
+    from bench.data import END, load
+    from vigil.analytics.panels import dashboard_panels
+    from vigil.analytics.response import response_metrics
+
+    with database(backend) as settings:
+        store = Store(settings)
+        av.load(store, ROWS)
+        ms = median_ms(lambda: av.measure(store), runs=3)
+        print(
+            f"[{backend}] availability, 1,000 resources, {ROWS:,} state changes, 30 days: median {ms:,.0f} ms (target < 500 ms)"
+        )
+        store.close()
+    with database(backend) as settings:
+        store = Store(settings)
+        load(store, ROWS)
+
+        def metrics() -> object:
+            with store.read() as session:
+                return response_metrics(
+                    session=session, start=END - dt.timedelta(days=400), end=END, group_by="service"
+                )
+
+        ms = median_ms(metrics, runs=3)
+        print(
+            f"[{backend}] response metrics by service over {ROWS:,} incidents: median {ms:,.0f} ms (target < 500 ms)"
+        )
+        store.close()
+    with database(backend) as settings:
+        store = Store(settings)
+        load(store, 100_000)
+
+        def panels() -> object:
+            with store.read() as session:
+                return dashboard_panels(session=session, now=END)
+
+        ms = median_ms(panels, runs=5)
+        print(
+            f"[{backend}] four dashboard panels with 100,000 incidents: median {ms:,.0f} ms (target < 100 ms)"
+        )
+        store.close()
+
+
 def bench_cli_startup() -> None:
     """Cold start of `vigil --help`."""
     vigil = str(Path(sys.executable).with_name("vigil"))
@@ -204,7 +251,7 @@ def main(argv: list[str]) -> None:
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"SQLite {__import__('sqlite3').sqlite_version}"
     )
-    wanted = set(argv) or {"log_incident", "queries", "cli", "ingest"}
+    wanted = set(argv) or {"log_incident", "queries", "cli", "ingest", "analytics"}
     backends = [
         b
         for b in ("sqlite", "postgresql")
@@ -217,6 +264,8 @@ def main(argv: list[str]) -> None:
             bench_log_incident(backend)
         if "queries" in wanted:
             bench_queries(backend)
+        if "analytics" in wanted:
+            bench_analytics(backend)
         if "ingest" in wanted:
             from bench import ingest
 

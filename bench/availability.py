@@ -26,8 +26,15 @@ def changes(n: int, resources: int = 1000, seed: int = 11) -> Iterator[tuple[Any
         for _ in range(per):
             t = t + dt.timedelta(seconds=step * (0.5 + rnd.random()))
             failing = not failing
-            yield (f"dev-{r}\x1fffmpeg", f"dev-{r}", "ffmpeg", t, "stopped" if failing else "active",
-                   "failing" if failing else "ok", None)
+            yield (
+                f"dev-{r}\x1fffmpeg",
+                f"dev-{r}",
+                "ffmpeg",
+                t,
+                "stopped" if failing else "active",
+                "failing" if failing else "ok",
+                None,
+            )
 
 
 def load(store: Store, n: int) -> None:
@@ -40,12 +47,25 @@ def load(store: Store, n: int) -> None:
             conn.execute("BEGIN")
             conn.executemany(
                 f"INSERT INTO resource_state_changes ({cols}) VALUES (?,?,?,?,?,?,?)",
-                ([*row[:3], row[3].astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds"), *row[4:]] for row in changes(n)),
+                (
+                    [
+                        *row[:3],
+                        row[3]
+                        .astimezone(dt.UTC)
+                        .replace(tzinfo=None)
+                        .isoformat(" ", "microseconds"),
+                        *row[4:],
+                    ]
+                    for row in changes(n)
+                ),
             )
             conn.execute("COMMIT")
             conn.execute("ANALYZE")
         else:
-            with conn.cursor() as cur, cur.copy(f"COPY resource_state_changes ({cols}) FROM STDIN") as copy:
+            with (
+                conn.cursor() as cur,
+                cur.copy(f"COPY resource_state_changes ({cols}) FROM STDIN") as copy,
+            ):
                 for row in changes(n):
                     copy.write_row(row)
             conn.commit()
