@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from itertools import pairwise
 from typing import Any
 
@@ -28,7 +28,9 @@ from pydantic import BaseModel
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from vigil.analytics.intervals import Interval, clip, merge, total_seconds
+from vigil.analytics.intervals import clip, merge
+from vigil.db.base import epoch_seconds
+from vigil.db.fastpath import PreparedStatement
 from vigil.errors import ValidationError
 from vigil.incidents.models import Incident
 from vigil.incidents.schemas import as_utc
@@ -72,37 +74,51 @@ class ResourceAvailability(BaseModel):
 
 def _state_rows(
     session: Session, start: dt.datetime, end: dt.datetime, resources: Sequence[str] | None
-) -> list[tuple[str, str, dt.datetime, str]]:
+) -> Iterator[tuple[str, str, float, str]]:
+    """Yield (resource, state_key, epoch seconds, health), ordered by key then time.
+
+    Each key's last change before the window comes first, then its changes inside; the
+    inside part walks the (state_key, at) index, so nothing is sorted.
+    """
     t = ResourceStateChange
+    conn = session.connection()
     before = (
         select(t.state_key, func.max(t.at).label("at"))
         .where(t.at < start)
         .group_by(t.state_key)
         .subquery()
     )
-    initial = select(t.resource, t.state_key, t.at, t.health).join(
+    cols = (t.resource, t.state_key, epoch_seconds(t.at), t.health)
+    initial = select(*cols).join(
         before, (t.state_key == before.c.state_key) & (t.at == before.c.at)
     )
-    inside = select(t.resource, t.state_key, t.at, t.health).where(t.at >= start, t.at < end)
+    inside = select(*cols).where(t.at >= start, t.at < end).order_by(t.state_key, t.at)
     if resources:
         initial = initial.where(t.resource.in_(resources))
         inside = inside.where(t.resource.in_(resources))
-    rows: list[Any] = [tuple(r) for r in session.execute(initial.union_all(inside))]
-    return sorted(rows, key=lambda r: (r[0], r[1], r[2]))
+    first = {row[1]: row for row in PreparedStatement(initial).execute(conn, {})}
+    # Rows straight from the driver: this loop sees every change in the window.
+    for row in PreparedStatement(inside).execute(conn, {}):
+        head = first.pop(row[1], None)
+        if head is not None:
+            yield head
+        yield row
+    yield from first.values()
 
 
 def _incident_rows(
     session: Session, start: dt.datetime, end: dt.datetime, resources: Sequence[str] | None
-) -> list[tuple[str, dt.datetime, dt.datetime | None]]:
-    stmt = select(Incident.resource, Incident.detected_at, Incident.resolved_at).where(
+) -> Any:
+    stmt = select(
+        Incident.resource, epoch_seconds(Incident.detected_at), epoch_seconds(Incident.resolved_at)
+    ).where(
         Incident.resource.is_not(None),
         Incident.detected_at < end,
         or_(Incident.resolved_at.is_(None), Incident.resolved_at > start),
     )
     if resources:
         stmt = stmt.where(Incident.resource.in_(resources))
-    rows: list[Any] = [tuple(r) for r in session.execute(stmt)]
-    return rows
+    return PreparedStatement(stmt).execute(session.connection(), {})
 
 
 def availability_by_resource(
@@ -113,59 +129,74 @@ def availability_by_resource(
     target_percent: float = 99.0,
     resources: Sequence[str] | None = None,
 ) -> list[ResourceAvailability]:
-    """Compute availability for every resource seen in the state history (or ``resources``)."""
+    """Compute availability for every resource seen in the state history (or ``resources``).
+
+    One ordered pass over the state changes; times are epoch seconds (millisecond precision).
+    """
     start, end = as_utc(start), as_utc(end)
     if end <= start:
         raise ValidationError("the window end must be after its start", field="end")
     if not 0 < target_percent <= 100:
         raise ValidationError("target_percent must be in (0, 100]", field="target_percent")
-    first_seen: dict[str, dt.datetime] = {}
-    down: dict[str, list[Interval]] = defaultdict(list)
-    current: dict[str, tuple[dt.datetime, str]] = {}
-    for resource, key, at, health in _state_rows(session, start, end, resources):
-        seen_at = max(at, start)
-        if resource not in first_seen or seen_at < first_seen[resource]:
-            first_seen[resource] = seen_at
-        previous = current.get(key)
-        if previous is not None and previous[1] == "failing":
-            down[resource].append((previous[0], at))
-        current[key] = (max(at, start), health)
-    for key, (since, health) in current.items():
-        if health == "failing":
-            down[key.split("\x1f", 1)[0]].append((since, end))
-    for resource, detected, resolved in _incident_rows(session, start, end, resources):
-        down[resource].append((detected, resolved or end))
-        detected_c = max(detected, start)
-        if resource not in first_seen or detected_c < first_seen[resource]:
-            first_seen[resource] = detected_c
-    results = []
-    for resource in sorted(first_seen):
-        observed_from = first_seen[resource]
-        observed = (end - observed_from).total_seconds()
-        intervals = merge(clip(down[resource], observed_from, end))
-        downtime = total_seconds(intervals)
-        uptime = observed - downtime
-        percent = 100.0 * uptime / observed if observed > 0 else None
-        budget = (1 - target_percent / 100) * observed
-        failures = sum(1 for a, _ in intervals if a > observed_from)
-        gaps = [(b[0] - a[1]).total_seconds() for a, b in pairwise(intervals)]
-        results.append(
-            ResourceAvailability(
-                resource=resource,
-                start=start,
-                end=end,
-                observed_seconds=observed,
-                unknown_seconds=(observed_from - start).total_seconds(),
-                downtime_seconds=downtime,
-                uptime_seconds=uptime,
-                availability_percent=percent,
-                sla_band=sla_band(percent),
-                target_percent=target_percent,
-                meets_target=None if percent is None else percent >= target_percent,
-                error_budget_seconds=budget,
-                error_budget_remaining_seconds=budget - downtime,
-                failures=failures,
-                mtbf_seconds=sum(gaps) / len(gaps) if gaps else None,
-            )
-        )
-    return results
+    lo, hi = start.timestamp(), end.timestamp()
+    first_seen: dict[str, float] = {}
+    down: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    key: str | None = None
+    resource = ""
+    since, failing = 0.0, False
+    for row_resource, row_key, ts, health in _state_rows(session, start, end, resources):
+        if row_key != key:
+            if key is not None and failing:
+                down[resource].append((since, hi))
+            key, resource, failing = row_key, row_resource, False
+            seen = ts if ts > lo else lo
+            if seen < first_seen.get(resource, hi + 1):
+                first_seen[resource] = seen
+        elif failing:
+            down[resource].append((since, ts))
+        since, failing = (ts if ts > lo else lo), health == "failing"
+    if key is not None and failing:
+        down[resource].append((since, hi))
+    for inc_resource, detected, resolved in _incident_rows(session, start, end, resources):
+        down[inc_resource].append((detected, resolved if resolved is not None else hi))
+        seen = max(detected, lo)
+        if seen < first_seen.get(inc_resource, hi + 1):
+            first_seen[inc_resource] = seen
+    return [
+        _result(r, start, end, first_seen[r], down[r], target_percent) for r in sorted(first_seen)
+    ]
+
+
+def _result(
+    resource: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    observed_from: float,
+    intervals: list[tuple[float, float]],
+    target_percent: float,
+) -> ResourceAvailability:
+    hi = end.timestamp()
+    observed = hi - observed_from
+    merged = merge(clip(intervals, observed_from, hi))
+    downtime = sum(b - a for a, b in merged)
+    uptime = observed - downtime
+    percent = 100.0 * uptime / observed if observed > 0 else None
+    budget = (1 - target_percent / 100) * observed
+    gaps = [b[0] - a[1] for a, b in pairwise(merged)]
+    return ResourceAvailability(
+        resource=resource,
+        start=start,
+        end=end,
+        observed_seconds=observed,
+        unknown_seconds=observed_from - start.timestamp(),
+        downtime_seconds=downtime,
+        uptime_seconds=uptime,
+        availability_percent=percent,
+        sla_band=sla_band(percent),
+        target_percent=target_percent,
+        meets_target=None if percent is None else percent >= target_percent,
+        error_budget_seconds=budget,
+        error_budget_remaining_seconds=budget - downtime,
+        failures=sum(1 for a, _ in merged if a > observed_from),
+        mtbf_seconds=sum(gaps) / len(gaps) if gaps else None,
+    )

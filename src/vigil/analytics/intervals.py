@@ -1,19 +1,20 @@
 """Interval arithmetic for availability: clip, merge, measure.
 
-Times are aware datetimes; an interval is a half-open pair (start, end).
+An interval is a half-open pair (start, end) of comparable times: aware datetimes or epoch
+seconds.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
+from typing import Any, TypeVar
 
-__all__ = ["Interval", "clip", "merge", "total_seconds"]
+__all__ = ["clip", "merge", "total_seconds"]
 
-Interval = tuple[dt.datetime, dt.datetime]
+T = TypeVar("T", bound=Any)
 
 
-def clip(intervals: Iterable[Interval], start: dt.datetime, end: dt.datetime) -> list[Interval]:
+def clip(intervals: Iterable[tuple[T, T]], start: T, end: T) -> list[tuple[T, T]]:
     """Return the parts of ``intervals`` inside [start, end), dropping empty ones."""
     out = []
     for a, b in intervals:
@@ -23,9 +24,9 @@ def clip(intervals: Iterable[Interval], start: dt.datetime, end: dt.datetime) ->
     return out
 
 
-def merge(intervals: Iterable[Interval]) -> list[Interval]:
+def merge(intervals: Iterable[tuple[T, T]]) -> list[tuple[T, T]]:
     """Return the union of ``intervals`` as sorted, disjoint intervals (overlaps counted once)."""
-    merged: list[Interval] = []
+    merged: list[tuple[T, T]] = []
     for a, b in sorted(intervals):
         if merged and a <= merged[-1][1]:
             if b > merged[-1][1]:
@@ -35,6 +36,6 @@ def merge(intervals: Iterable[Interval]) -> list[Interval]:
     return merged
 
 
-def total_seconds(intervals: Iterable[Interval]) -> float:
+def total_seconds(intervals: Iterable[tuple[Any, Any]]) -> float:
     """Return the summed length of disjoint intervals."""
-    return sum((b - a).total_seconds() for a, b in intervals)
+    return float(sum((b - a).total_seconds() for a, b in intervals))

@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import DateTime, Integer, MetaData
+from sqlalchemy import DateTime, Float, Integer, MetaData
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["Base", "UTCDateTime", "elapsed_bucket", "utcnow"]
+__all__ = ["Base", "UTCDateTime", "elapsed_bucket", "epoch_seconds", "utcnow"]
 
 # Named constraints let Alembic batch migrations alter tables on SQLite and PostgreSQL alike.
 NAMING_CONVENTION = {
@@ -119,3 +119,22 @@ def _elapsed_bucket_sqlite(element: elapsed_bucket, compiler: Any, **kw: Any) ->
 def _elapsed_bucket_pg(element: elapsed_bucket, compiler: Any, **kw: Any) -> str:
     col, start, width = (compiler.process(c, **kw) for c in element.clauses)
     return f"CAST(floor(extract(epoch FROM ({col} - {start})) / {width}) AS INTEGER)"
+
+
+class epoch_seconds(FunctionElement[float]):  # noqa: N801 - reads like the SQL it emits
+    """Seconds since 1970 of a timestamp column, rounded to the millisecond, per backend."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(epoch_seconds, "sqlite")
+def _epoch_sqlite(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
+    (col,) = (compiler.process(c, **kw) for c in element.clauses)
+    return f"round((julianday({col}) - 2440587.5) * 86400.0, 3)"
+
+
+@compiles(epoch_seconds, "postgresql")
+def _epoch_pg(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
+    (col,) = (compiler.process(c, **kw) for c in element.clauses)
+    return f"round(CAST(extract(epoch FROM {col}) AS numeric), 3)::float8"

@@ -45,16 +45,24 @@ class PreparedStatement:
     def _compile(self, dialect: Dialect) -> _Compiled:
         compiled = self._by_dialect.get(dialect.name)
         if compiled is None:
-            done: Any = self.statement.compile(dialect=dialect)
+            # IN lists are expanded into one bind each, so the SQL text is final.
+            done: Any = self.statement.compile(
+                dialect=dialect, compile_kwargs={"render_postcompile": True}
+            )
             processors = {}
             for name, bind in done.binds.items():
                 processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
                 if processor is not None:
                     processors[name] = processor
-            names = tuple(done.positiontup or ()) if done.positional else tuple(done.binds)
-            # Literal values in the statement (e.g. status='resolved') are binds with a value.
+            # Literal values in the statement (e.g. status='resolved', IN-list items) are
+            # binds that already carry a value.
             fixed = {n: b.value for n, b in done.binds.items() if not b.required}
-            compiled = _Compiled(str(done), names, bool(done.positional), processors, fixed)
+            for name, value in done.construct_params(_check=False).items():
+                if name not in done.binds:
+                    fixed[name] = value  # an expanded IN-list item, e.g. resource_1_1
+            positional = bool(done.positional)
+            names = tuple(done.positiontup or ()) if positional else tuple({*done.binds, *fixed})
+            compiled = _Compiled(str(done), names, positional, processors, fixed)
             self._by_dialect[dialect.name] = compiled
         return compiled
 
