@@ -11,6 +11,7 @@ def all_metadata() -> MetaData:
     """Return the metadata with every Vigil table registered."""
     import vigil.auth.models
     import vigil.incidents.models
-    import vigil.ingest.models  # noqa: F401
+    import vigil.ingest.models
+    import vigil.postmortems.models  # noqa: F401
 
     return Base.metadata

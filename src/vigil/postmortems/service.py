@@ -1,0 +1,215 @@
+"""Postmortem rules: scaffold from the incident, edit sections, five whys, timeline, status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError as PydanticValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vigil.db.base import utcnow
+from vigil.errors import ConflictError, NotFoundError, ValidationError
+from vigil.incidents import service as incidents
+from vigil.incidents.models import Incident
+from vigil.incidents.schemas import as_utc
+from vigil.postmortems.models import Postmortem, PostmortemTimelineEntry
+from vigil.postmortems.schemas import PostmortemUpdate, Sections, TimelineItemCreate
+
+__all__ = [
+    "STATUSES",
+    "add_timeline_entries",
+    "add_why",
+    "create_postmortem",
+    "get_postmortem",
+    "set_root_cause",
+    "start_five_whys",
+    "timeline_of",
+    "update_postmortem",
+]
+
+STATUSES = ("draft", "in_review", "published")
+
+
+def get_postmortem(*, session: Session, ref: str) -> tuple[Incident, Postmortem]:
+    """Return an incident and its postmortem, or raise NotFoundError."""
+    incident = incidents.get_incident(session=session, ref=ref)
+    pm = session.execute(
+        select(Postmortem).where(Postmortem.incident_id == incident.id)
+    ).scalar_one_or_none()
+    if pm is None:
+        raise NotFoundError(
+            f"incident {ref!r} has no postmortem yet; create one with `vigil postmortem new {ref}`"
+        )
+    return incident, pm
+
+
+def create_postmortem(*, session: Session, ref: str, actor: str, kind: str = "full") -> Postmortem:
+    """Scaffold a postmortem from what the incident already knows, timeline included."""
+    incident = incidents.get_incident(session=session, ref=ref)
+    if session.execute(select(Postmortem.id).where(Postmortem.incident_id == incident.id)).first():
+        raise ConflictError(f"incident {ref!r} already has a postmortem")
+    if kind not in ("full", "quick"):
+        raise ValidationError(
+            f"kind {kind!r} is not one of: full, quick", field="kind", allowed=["full", "quick"]
+        )
+    sections = Sections(resolution=[incident.resolution] if incident.resolution else [])
+    systems = [s for s in (incident.service, incident.resource, incident.component) if s]
+    pm = Postmortem(
+        incident_id=incident.id,
+        kind=kind,
+        title=f"Postmortem: {incident.title}",
+        status="draft",
+        summary=incident.description or incident.title,
+        reported_by=incident.reported_by or "",
+        affected_systems=systems,
+        root_cause=incident.root_cause or "",
+        sections=sections.model_dump(mode="json"),
+        created_at=utcnow(),
+        updated_at=utcnow(),
+    )
+    session.add(pm)
+    session.flush()
+    entries = [
+        TimelineItemCreate(
+            at=e.at, event=e.message, component=e.actor, evidence=f"timeline:{e.kind}"
+        )
+        for e in incidents.list_timeline(session=session, ref=incident.human_id)
+    ]
+    add_timeline_entries(session=session, postmortem=pm, items=entries, source="incident")
+    return pm
+
+
+def _sections(pm: Postmortem) -> Sections:
+    return Sections.model_validate(pm.sections)
+
+
+def update_postmortem(*, session: Session, ref: str, data: PostmortemUpdate) -> Postmortem:
+    """Change fields; named sections are replaced whole, others kept."""
+    _incident, pm = get_postmortem(session=session, ref=ref)
+    for name in data.model_fields_set - {"sections", "status"}:
+        value = getattr(data, name)
+        if name == "review_at" and value is not None:
+            value = as_utc(value)
+        setattr(pm, name, value)
+    if data.sections:
+        merged = {**_sections(pm).model_dump(mode="json"), **data.sections}
+        try:
+            pm.sections = Sections.model_validate(merged).model_dump(mode="json")
+        except PydanticValidationError as exc:
+            err = exc.errors()[0]
+            where = "sections." + ".".join(str(p) for p in err["loc"])
+            raise ValidationError(f"{where}: {err['msg']}", field=where) from exc
+    if data.status is not None:
+        set_status(pm, data.status)
+    pm.updated_at = utcnow()
+    session.flush()
+    return pm
+
+
+def set_status(pm: Postmortem, status: str) -> None:
+    """Move between draft, in_review and published; publishing stamps ``completed_at``."""
+    status = status.strip().lower().replace(" ", "_").replace("-", "_")
+    if status not in STATUSES:
+        raise ValidationError(
+            f"status {status!r} is not one of: {', '.join(STATUSES)}",
+            field="status",
+            allowed=list(STATUSES),
+        )
+    pm.status = status
+    pm.completed_at = (pm.completed_at or utcnow()) if status == "published" else None
+
+
+def start_five_whys(*, session: Session, ref: str, facilitator: str, problem: str) -> Postmortem:
+    """Start (or restart) the five whys with a facilitator and the observed symptom."""
+    _incident, pm = get_postmortem(session=session, ref=ref)
+    if not facilitator.strip():
+        raise ValidationError("a five whys analysis needs a facilitator", field="facilitator")
+    pm.facilitator = facilitator.strip()
+    pm.problem_statement = problem.strip()
+    pm.whys = []
+    pm.updated_at = utcnow()
+    session.flush()
+    return pm
+
+
+def add_why(
+    *, session: Session, ref: str, question: str, answer: str, answered_by: str
+) -> dict[str, Any]:
+    """Append a why; more than five is allowed."""
+    _incident, pm = get_postmortem(session=session, ref=ref)
+    if not (question.strip() and answer.strip() and answered_by.strip()):
+        raise ValidationError("a why needs a question, an answer and who answered", field="answer")
+    why = {
+        "number": len(pm.whys) + 1,
+        "question": question.strip(),
+        "answer": answer.strip(),
+        "answered_by": answered_by.strip(),
+        "at": utcnow().isoformat(),
+    }
+    pm.whys = [*pm.whys, why]
+    pm.updated_at = utcnow()
+    session.flush()
+    return why
+
+
+def set_root_cause(
+    *, session: Session, ref: str, text: str, category: str | None = None
+) -> Postmortem:
+    """Mark the root cause the whys led to; refused before any why is answered."""
+    _incident, pm = get_postmortem(session=session, ref=ref)
+    if not pm.whys:
+        raise ValidationError(
+            "add at least one why before marking the root cause", field="root_cause"
+        )
+    if not text.strip():
+        raise ValidationError("the root cause needs some text", field="root_cause")
+    pm.root_cause = text.strip()
+    pm.root_cause_category = category
+    pm.updated_at = utcnow()
+    session.flush()
+    return pm
+
+
+def add_timeline_entries(
+    *, session: Session, postmortem: Postmortem, items: list[TimelineItemCreate], source: str
+) -> int:
+    """Add entries, skipping exact duplicates (same time, event and evidence); return how many."""
+    existing = {
+        (e.at, e.event, e.evidence)
+        for e in session.execute(
+            select(PostmortemTimelineEntry).where(
+                PostmortemTimelineEntry.postmortem_id == postmortem.id
+            )
+        ).scalars()
+    }
+    added = 0
+    for item in items:
+        at = as_utc(item.at)
+        key = (at, item.event, item.evidence)
+        if key in existing:
+            continue
+        existing.add(key)
+        session.add(
+            PostmortemTimelineEntry(
+                postmortem_id=postmortem.id,
+                at=at,
+                event=item.event,
+                component=item.component,
+                evidence=item.evidence,
+                source=source,
+            )
+        )
+        added += 1
+    session.flush()
+    return added
+
+
+def timeline_of(*, session: Session, postmortem: Postmortem) -> list[PostmortemTimelineEntry]:
+    """Return the reconstructed timeline sorted by time (UTC)."""
+    stmt = (
+        select(PostmortemTimelineEntry)
+        .where(PostmortemTimelineEntry.postmortem_id == postmortem.id)
+        .order_by(PostmortemTimelineEntry.at, PostmortemTimelineEntry.id)
+    )
+    return list(session.execute(stmt).scalars())
