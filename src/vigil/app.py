@@ -25,6 +25,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     from vigil.ingest.api import router as ingest_router
     from vigil.ingest.pipeline import IngestPipeline
     from vigil.ingest.scheduler import HeartbeatScheduler
+    from vigil.postmortems.api import router as postmortems_router
 
     settings = settings or (store.settings if store else Settings())
     store = store or Store(settings)
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(analytics_router)
     app.include_router(tokens_router)
     app.include_router(ingest_router)
+    app.include_router(postmortems_router)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, Any]:

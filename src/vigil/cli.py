@@ -14,6 +14,7 @@ from vigil.db import cli as db_cli
 from vigil.incidents import cli as incidents_cli
 from vigil.incidents import import_cli
 from vigil.ingest import cli as ingest_cli
+from vigil.postmortems import cli as postmortems_cli
 from vigil.server import serve
 
 __all__ = ["app", "main"]
@@ -60,6 +61,7 @@ app.add_typer(db_cli.app, name="db")
 app.add_typer(auth_cli.app, name="token")
 app.add_typer(import_cli.app, name="import")
 app.add_typer(report_cli.app, name="report")
+postmortems_cli.register(app, report_cli.app)
 
 
 def main() -> None:

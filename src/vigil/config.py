@@ -158,6 +158,19 @@ class Settings(BaseSettings):
         description="How often `vigil serve` and `vigil worker` look for missed heartbeats.",
     )
 
+    github_api_url: str = Field(
+        default="https://api.github.com",
+        description="Base URL of the GitHub REST API used by `vigil actions export-github` "
+        "(GitHub Enterprise: `https://HOST/api/v3`).",
+    )
+    github_repo: str | None = Field(
+        default=None, description="Default `owner/name` repository for exported action items."
+    )
+    github_token: str | None = Field(
+        default=None,
+        description="Token for the GitHub export; `GITHUB_TOKEN` is used when this is empty.",
+    )
+
     @field_validator("status_severity")
     @classmethod
     def _check_status_severity(cls, value: dict[str, str]) -> dict[str, str]:

@@ -14,7 +14,14 @@ from vigil.incidents import service as incidents
 from vigil.incidents.models import Incident
 from vigil.incidents.schemas import as_utc
 from vigil.postmortems.models import Postmortem, PostmortemTimelineEntry
-from vigil.postmortems.schemas import PostmortemUpdate, Sections, TimelineItemCreate
+from vigil.postmortems.schemas import (
+    PostmortemRead,
+    PostmortemUpdate,
+    Sections,
+    TimelineItemCreate,
+    TimelineItemRead,
+    Why,
+)
 
 __all__ = [
     "STATUSES",
@@ -22,6 +29,8 @@ __all__ = [
     "add_why",
     "create_postmortem",
     "get_postmortem",
+    "learning_report",
+    "read_postmortem",
     "set_root_cause",
     "start_five_whys",
     "timeline_of",
@@ -213,3 +222,53 @@ def timeline_of(*, session: Session, postmortem: Postmortem) -> list[PostmortemT
         .order_by(PostmortemTimelineEntry.at, PostmortemTimelineEntry.id)
     )
     return list(session.execute(stmt).scalars())
+
+
+def read_postmortem(*, session: Session, ref: str) -> PostmortemRead:
+    """Return the full postmortem of incident ``ref``."""
+    from vigil.postmortems.actions import list_actions
+
+    incident, pm = get_postmortem(session=session, ref=ref)
+    return PostmortemRead(
+        incident_id=incident.human_id,
+        kind=pm.kind,
+        title=pm.title,
+        status=pm.status,
+        summary=pm.summary,
+        reported_by=pm.reported_by,
+        affected_systems=pm.affected_systems,
+        problem_statement=pm.problem_statement,
+        facilitator=pm.facilitator,
+        whys=[Why.model_validate(w) for w in pm.whys],
+        root_cause=pm.root_cause,
+        root_cause_category=pm.root_cause_category,
+        sections=_sections(pm),
+        review_at=pm.review_at,
+        completed_at=pm.completed_at,
+        timeline=[
+            TimelineItemRead.model_validate(e) for e in timeline_of(session=session, postmortem=pm)
+        ],
+        action_items=list_actions(session=session, incident_ref=incident.human_id),
+    )
+
+
+def learning_report(*, session: Session, start: Any, end: Any) -> dict[str, list[dict[str, Any]]]:
+    """Count contributing-factor categories and root-cause categories of postmortems of
+    incidents detected in [start, end), most frequent first."""
+    from collections import Counter
+
+    factors: Counter[str] = Counter()
+    causes: Counter[str] = Counter()
+    stmt = (
+        select(Postmortem)
+        .join(Incident, Incident.id == Postmortem.incident_id)
+        .where(Incident.detected_at >= start, Incident.detected_at < end)
+    )
+    for pm in session.execute(stmt).scalars():
+        for factor in _sections(pm).contributing_factors:
+            factors[factor.category.strip().lower()] += 1
+        causes[(pm.root_cause_category or "uncategorized").strip().lower()] += 1
+    return {
+        "contributing_factors": [{"category": k, "count": v} for k, v in factors.most_common()],
+        "root_cause_categories": [{"category": k, "count": v} for k, v in causes.most_common()],
+    }

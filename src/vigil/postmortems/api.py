@@ -1,0 +1,177 @@
+"""REST endpoints for postmortems, five whys, timeline, action items and the calendar feed."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import PlainTextResponse
+
+from vigil.api_support import ReadSession, StoreDep, requires, token_principal
+from vigil.auth.service import Principal, require_scope
+from vigil.errors import AuthError
+from vigil.postmortems import actions, service
+from vigil.postmortems.calendar import calendar_feed
+from vigil.postmortems.render import render_postmortem
+from vigil.postmortems.schemas import (
+    ActionItemCreate,
+    ActionItemRead,
+    ActionItemUpdate,
+    PostmortemRead,
+    PostmortemUpdate,
+    TimelineItemCreate,
+    WhyCreate,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["postmortems"])
+Reader = Annotated[Principal, Depends(requires("read"))]
+Writer = Annotated[Principal, Depends(requires("write"))]
+
+
+@router.post("/incidents/{ref}/postmortem", status_code=201, response_model=PostmortemRead)
+def create(ref: str, store: StoreDep, _who: Writer, kind: str = "full") -> PostmortemRead:
+    """Scaffold the postmortem from the incident (timeline included)."""
+    with store.write() as session:
+        service.create_postmortem(session=session, ref=ref, actor=_who.name, kind=kind)
+        return service.read_postmortem(session=session, ref=ref)
+
+
+@router.get("/incidents/{ref}/postmortem", response_model=PostmortemRead)
+def get(ref: str, session: ReadSession, _who: Reader) -> PostmortemRead:
+    """The postmortem with its timeline, whys and action items."""
+    return service.read_postmortem(session=session, ref=ref)
+
+
+@router.patch("/incidents/{ref}/postmortem", response_model=PostmortemRead)
+def update(ref: str, data: PostmortemUpdate, store: StoreDep, _who: Writer) -> PostmortemRead:
+    """Change fields; ``sections`` replaces the sections it names."""
+    with store.write() as session:
+        service.update_postmortem(session=session, ref=ref, data=data)
+        return service.read_postmortem(session=session, ref=ref)
+
+
+@router.get("/incidents/{ref}/postmortem/report", response_class=PlainTextResponse)
+def report(
+    ref: str,
+    session: ReadSession,
+    _who: Reader,
+    fmt: Annotated[str, Query(alias="format")] = "markdown",
+) -> Response:
+    """The report in seed 004's format (``format=markdown`` or ``html``)."""
+    text = render_postmortem(session=session, ref=ref, fmt=fmt)
+    return Response(text, media_type="text/html" if fmt == "html" else "text/markdown")
+
+
+@router.post("/incidents/{ref}/postmortem/whys/start", response_model=PostmortemRead)
+def whys_start(
+    ref: str, store: StoreDep, _who: Writer, facilitator: str, problem: str = ""
+) -> PostmortemRead:
+    """Start the five whys with a facilitator and the observed symptom."""
+    with store.write() as session:
+        service.start_five_whys(session=session, ref=ref, facilitator=facilitator, problem=problem)
+        return service.read_postmortem(session=session, ref=ref)
+
+
+@router.post("/incidents/{ref}/postmortem/whys", status_code=201, response_model=PostmortemRead)
+def whys_add(ref: str, data: WhyCreate, store: StoreDep, _who: Writer) -> PostmortemRead:
+    """Add a why and its answer."""
+    with store.write() as session:
+        service.add_why(
+            session=session,
+            ref=ref,
+            question=data.question,
+            answer=data.answer,
+            answered_by=data.answered_by,
+        )
+        return service.read_postmortem(session=session, ref=ref)
+
+
+@router.post("/incidents/{ref}/postmortem/root-cause", response_model=PostmortemRead)
+def whys_root_cause(
+    ref: str, store: StoreDep, _who: Writer, text: str, category: str | None = None
+) -> PostmortemRead:
+    """Mark the root cause (needs at least one why)."""
+    with store.write() as session:
+        service.set_root_cause(session=session, ref=ref, text=text, category=category)
+        return service.read_postmortem(session=session, ref=ref)
+
+
+@router.post("/incidents/{ref}/postmortem/timeline", status_code=201, response_model=PostmortemRead)
+def timeline_add(
+    ref: str, data: list[TimelineItemCreate], store: StoreDep, _who: Writer
+) -> PostmortemRead:
+    """Add manual timeline entries (duplicates are skipped)."""
+    with store.write() as session:
+        _incident, pm = service.get_postmortem(session=session, ref=ref)
+        service.add_timeline_entries(session=session, postmortem=pm, items=data, source="manual")
+        return service.read_postmortem(session=session, ref=ref)
+
+
+@router.post("/incidents/{ref}/actions", status_code=201, response_model=ActionItemRead)
+def action_create(
+    ref: str, data: ActionItemCreate, store: StoreDep, _who: Writer
+) -> ActionItemRead:
+    """Add an action item (numbered AI-001, AI-002, … per incident)."""
+    with store.write() as session:
+        item = actions.create_action(session=session, ref=ref, data=data)
+        found, incident = actions.get_action(session=session, ref=f"{ref}/AI-{item.number:03d}")
+        return actions.read_action(found, incident)
+
+
+@router.get("/actions", response_model=list[ActionItemRead])
+def action_list(
+    session: ReadSession,
+    _who: Reader,
+    status: Annotated[list[str] | None, Query()] = None,
+    owner: str | None = None,
+    incident: str | None = None,
+    overdue: bool = False,
+) -> list[ActionItemRead]:
+    """Action items across incidents, soonest due first."""
+    return actions.list_actions(
+        session=session, status=status, owner=owner, incident_ref=incident, overdue=overdue
+    )
+
+
+@router.patch("/incidents/{ref}/actions/{item_id}", response_model=ActionItemRead)
+def action_update(
+    ref: str, item_id: str, data: ActionItemUpdate, store: StoreDep, _who: Writer
+) -> ActionItemRead:
+    """Change an action item (e.g. ``{"status": "completed"}``)."""
+    with store.write() as session:
+        item, incident = actions.update_action(session=session, ref=f"{ref}/{item_id}", data=data)
+        return actions.read_action(item, incident)
+
+
+@router.get("/actions/stats")
+def action_stats(session: ReadSession, _who: Reader, by: str = "owner") -> list[dict[str, object]]:
+    """Completion rate per owner or team."""
+    return actions.completion_rates(session=session, by=by)
+
+
+@router.get("/calendar.ics")
+def calendar(
+    request: Request,
+    session: ReadSession,
+    token: str | None = None,
+) -> Response:
+    """iCalendar feed of action item due dates and postmortem reviews.
+
+    Calendar apps cannot send headers: the read token may also be given as ``?token=``.
+    """
+    header = request.headers.get("authorization", "")
+    secret = header[7:].strip() if header.lower().startswith("bearer ") else token
+    if not secret:
+        raise AuthError("send a read token as 'Authorization: Bearer <token>' or ?token=")
+    require_scope(token_principal(request, secret), "read")
+    return Response(calendar_feed(session=session), media_type="text/calendar")
+
+
+@router.get("/analytics/learning")
+def learning(session: ReadSession, _who: Reader, window: str = "90d") -> dict[str, object]:
+    """Most frequent contributing factors and root-cause categories across postmortems."""
+    from vigil.analytics.reports import parse_window
+    from vigil.db.base import utcnow
+
+    end = utcnow()
+    return dict(service.learning_report(session=session, start=end - parse_window(window), end=end))

@@ -1,0 +1,421 @@
+"""Postmortem commands: postmortem, whys, timeline, actions, calendar, report learning."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from vigil.cli_support import actor, echo_json, fail, get_store
+
+if TYPE_CHECKING:
+    from vigil.postmortems.schemas import TimelineItemCreate
+
+postmortem_app = typer.Typer(help="Postmortems: scaffold, edit, render.", no_args_is_help=True)
+whys_app = typer.Typer(help="The five whys facilitator.", no_args_is_help=True)
+timeline_app = typer.Typer(help="Reconstruct a postmortem timeline.", no_args_is_help=True)
+actions_app = typer.Typer(help="Action items across incidents.", no_args_is_help=True)
+calendar_app = typer.Typer(help="The iCalendar feed.", no_args_is_help=True)
+
+Ref = Annotated[str, typer.Argument(help="Incident ID or UUID.")]
+
+
+@postmortem_app.command("new")
+def pm_new(
+    ctx: typer.Context,
+    ref: Ref,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="Seed 004's Quick Incident Report.")
+    ] = False,
+) -> None:
+    """Scaffold a postmortem from the incident (summary, systems, timeline, root cause)."""
+    from vigil.postmortems import service
+
+    with get_store(ctx).write() as session:
+        pm = service.create_postmortem(
+            session=session, ref=ref, actor=actor(), kind="quick" if quick else "full"
+        )
+        typer.echo(f"{ref}: postmortem created ({pm.kind}, draft)")
+
+
+@postmortem_app.command("show")
+def pm_show(ctx: typer.Context, ref: Ref) -> None:
+    """Print the postmortem as JSON."""
+    from vigil.postmortems import service
+
+    with get_store(ctx).read() as session:
+        echo_json(service.read_postmortem(session=session, ref=ref).model_dump(mode="json"))
+
+
+@postmortem_app.command("update")
+def pm_update(
+    ctx: typer.Context,
+    ref: Ref,
+    file: Annotated[
+        Path | None,
+        typer.Option("--file", "-f", help="JSON with fields and sections to set ('-' for stdin)."),
+    ] = None,
+    summary: Annotated[str | None, typer.Option("--summary")] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="draft, in_review or published")
+    ] = None,
+    review_at: Annotated[
+        dt.datetime | None,
+        typer.Option("--review-at", help="Scheduled review (UTC unless offset)."),
+    ] = None,
+) -> None:
+    """Set fields and sections (see docs/postmortems.md for the JSON shape)."""
+    from vigil.postmortems import service
+    from vigil.postmortems.schemas import PostmortemUpdate
+
+    raw: dict[str, object] = {}
+    if file is not None:
+        text = typer.get_text_stream("stdin").read() if str(file) == "-" else file.read_text()
+        try:
+            raw = json.loads(text)
+        except ValueError as exc:
+            fail(f"{file} is not valid JSON: {exc}", 2)
+    for key, value in (("summary", summary), ("status", status), ("review_at", review_at)):
+        if value is not None:
+            raw[key] = value
+    with get_store(ctx).write() as session:
+        service.update_postmortem(
+            session=session, ref=ref, data=PostmortemUpdate.model_validate(raw)
+        )
+    typer.echo(f"{ref}: postmortem updated")
+
+
+@postmortem_app.command("render")
+def pm_render(
+    ctx: typer.Context,
+    ref: Ref,
+    fmt: Annotated[str, typer.Option("--format", help="markdown or html")] = "markdown",
+    output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
+) -> None:
+    """Render the report in seed 004's format."""
+    from vigil.postmortems.render import render_postmortem
+
+    with get_store(ctx).read() as session:
+        text = render_postmortem(session=session, ref=ref, fmt=fmt)
+    if output:
+        output.write_text(text)
+        typer.echo(f"wrote {output}", err=True)
+    else:
+        typer.echo(text, nl=False)
+
+
+@whys_app.command("start")
+def whys_start(
+    ctx: typer.Context,
+    ref: Ref,
+    facilitator: Annotated[str, typer.Option("--facilitator", help="Who runs the analysis.")],
+    problem: Annotated[str, typer.Option("--problem", help="The observed symptom.")] = "",
+) -> None:
+    """Start (or restart) the five whys."""
+    from vigil.postmortems import service
+
+    with get_store(ctx).write() as session:
+        service.start_five_whys(session=session, ref=ref, facilitator=facilitator, problem=problem)
+    typer.echo(f"{ref}: five whys started by {facilitator}")
+
+
+@whys_app.command("add")
+def whys_add(
+    ctx: typer.Context,
+    ref: Ref,
+    question: Annotated[str, typer.Argument()],
+    answer: Annotated[str, typer.Argument()],
+    by: Annotated[str, typer.Option("--by", help="Who answered.")] = "",
+) -> None:
+    """Add a why and its answer."""
+    from vigil.postmortems import service
+
+    with get_store(ctx).write() as session:
+        why = service.add_why(
+            session=session, ref=ref, question=question, answer=answer, answered_by=by or actor()
+        )
+    typer.echo(f"{ref}: why #{why['number']} added")
+
+
+@whys_app.command("root-cause")
+def whys_root_cause(
+    ctx: typer.Context,
+    ref: Ref,
+    text: Annotated[str, typer.Argument()],
+    category: Annotated[
+        str | None, typer.Option("--category", help="e.g. process, code, config")
+    ] = None,
+) -> None:
+    """Mark the root cause the whys led to."""
+    from vigil.postmortems import service
+
+    with get_store(ctx).write() as session:
+        service.set_root_cause(session=session, ref=ref, text=text, category=category)
+    typer.echo(f"{ref}: root cause recorded")
+
+
+@whys_app.command("show")
+def whys_show(ctx: typer.Context, ref: Ref) -> None:
+    """Print the chain of whys."""
+    from vigil.postmortems import service
+
+    with get_store(ctx).read() as session:
+        pm = service.read_postmortem(session=session, ref=ref)
+    typer.echo(f"Problem: {pm.problem_statement}  (facilitator: {pm.facilitator or '-'})")
+    for w in pm.whys:
+        typer.echo(f"{w.number}. {w.question}\n   -> {w.answer} ({w.answered_by})")
+    typer.echo(f"ROOT CAUSE: {pm.root_cause or '(not yet)'}")
+
+
+Since = Annotated[dt.datetime, typer.Option("--since", help="UTC unless an offset is given.")]
+Until = Annotated[dt.datetime, typer.Option("--until")]
+
+
+def _add_entries(
+    ctx: typer.Context, ref: str, items: list[TimelineItemCreate], source: str
+) -> None:
+    from vigil.postmortems import service
+
+    with get_store(ctx).write() as session:
+        _incident, pm = service.get_postmortem(session=session, ref=ref)
+        added = service.add_timeline_entries(
+            session=session, postmortem=pm, items=items, source=source
+        )
+    typer.echo(
+        f"{ref}: {added} timeline entr{'y' if added == 1 else 'ies'} added ({len(items) - added} duplicates skipped)"
+    )
+
+
+@timeline_app.command("add")
+def timeline_add(
+    ctx: typer.Context,
+    ref: Ref,
+    at: Annotated[dt.datetime, typer.Option("--at")],
+    event: Annotated[str, typer.Option("--event")],
+    component: Annotated[str, typer.Option("--component")] = "",
+    evidence: Annotated[str, typer.Option("--evidence")] = "",
+) -> None:
+    """Add one entry (time, event, component, evidence)."""
+    from vigil.postmortems.schemas import TimelineItemCreate
+
+    _add_entries(
+        ctx,
+        ref,
+        [TimelineItemCreate(at=at, event=event, component=component, evidence=evidence)],
+        "manual",
+    )
+
+
+@timeline_app.command("import-git")
+def timeline_import_git(
+    ctx: typer.Context,
+    ref: Ref,
+    since: Since,
+    until: Until,
+    repo: Annotated[Path, typer.Option("--repo", help="Repository path.")] = Path("."),
+) -> None:
+    """Add the commits made between --since and --until (hash as evidence)."""
+    from vigil.postmortems.importers import git_entries
+
+    _add_entries(ctx, ref, list(git_entries(repo, since=since, until=until)), "git")
+
+
+@timeline_app.command("import-log")
+def timeline_import_log(
+    ctx: typer.Context,
+    ref: Ref,
+    file: Annotated[Path, typer.Argument()],
+    since: Since,
+    until: Until,
+    pattern: Annotated[
+        str | None, typer.Option("--pattern", help="Regex, e.g. 'ERROR|WARN'.")
+    ] = None,
+    component: Annotated[
+        str | None, typer.Option("--component", help="Default: the file name.")
+    ] = None,
+) -> None:
+    """Add timestamped log lines (file:line as evidence)."""
+    from vigil.postmortems.importers import log_entries
+
+    _add_entries(
+        ctx,
+        ref,
+        list(log_entries(file, since=since, until=until, pattern=pattern, component=component)),
+        "log",
+    )
+
+
+@actions_app.command("add")
+def actions_add(
+    ctx: typer.Context,
+    ref: Ref,
+    title: Annotated[str, typer.Argument()],
+    type_: Annotated[str, typer.Option("--type")] = "other",
+    priority: Annotated[str, typer.Option("--priority")] = "medium",
+    owner: Annotated[str | None, typer.Option("--owner")] = None,
+    team: Annotated[str | None, typer.Option("--team")] = None,
+    due: Annotated[dt.datetime | None, typer.Option("--due", formats=["%Y-%m-%d"])] = None,
+    description: Annotated[str, typer.Option("--description", "-d")] = "",
+) -> None:
+    """Add an action item to an incident."""
+    from vigil.postmortems import actions
+    from vigil.postmortems.schemas import ActionItemCreate
+
+    data = ActionItemCreate(
+        title=title,
+        description=description,
+        type=type_,
+        priority=priority,
+        owner=owner,
+        team=team,
+        due_date=due.date() if due else None,
+    )
+    with get_store(ctx).write() as session:
+        item = actions.create_action(session=session, ref=ref, data=data)
+        typer.echo(f"{ref}/AI-{item.number:03d}")
+
+
+@actions_app.command("list")
+def actions_list(
+    ctx: typer.Context,
+    status: Annotated[list[str] | None, typer.Option("--status")] = None,
+    owner: Annotated[str | None, typer.Option("--owner")] = None,
+    incident: Annotated[str | None, typer.Option("--incident")] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Past due and not done.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List action items across incidents, soonest due first."""
+    from vigil.postmortems import actions
+
+    with get_store(ctx).read() as session:
+        rows = actions.list_actions(
+            session=session, status=status, owner=owner, incident_ref=incident, overdue=overdue
+        )
+    if as_json:
+        echo_json([r.model_dump(mode="json") for r in rows])
+        return
+    for r in rows:
+        flag = "  OVERDUE" if r.overdue else ""
+        typer.echo(
+            f"{r.ref}\t{r.status}\t{r.priority}\t{r.owner or '-'}\t{r.due_date or '-'}\t{r.title}{flag}"
+        )
+
+
+@actions_app.command("update")
+def actions_update(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="INC_001/AI-001, or AI-001 with --incident")],
+    incident: Annotated[str | None, typer.Option("--incident")] = None,
+    status: Annotated[str | None, typer.Option("--status")] = None,
+    owner: Annotated[str | None, typer.Option("--owner")] = None,
+    due: Annotated[dt.datetime | None, typer.Option("--due", formats=["%Y-%m-%d"])] = None,
+    priority: Annotated[str | None, typer.Option("--priority")] = None,
+) -> None:
+    """Change an action item (status open, in_progress, completed, cancelled)."""
+    from vigil.postmortems import actions
+    from vigil.postmortems.schemas import ActionItemUpdate
+
+    given = {
+        "status": status,
+        "owner": owner,
+        "priority": priority,
+        "due_date": due.date() if due else None,
+    }
+    data = ActionItemUpdate(**{k: v for k, v in given.items() if v is not None})
+    with get_store(ctx).write() as session:
+        item, inc = actions.update_action(
+            session=session, ref=ref, data=data, incident_ref=incident
+        )
+        typer.echo(f"{inc.human_id}/AI-{item.number:03d}: {item.status}")
+
+
+@actions_app.command("stats")
+def actions_stats(
+    ctx: typer.Context, by: Annotated[str, typer.Option("--by", help="owner or team")] = "owner"
+) -> None:
+    """Completion rate per owner or team."""
+    from vigil.postmortems import actions
+
+    with get_store(ctx).read() as session:
+        echo_json(actions.completion_rates(session=session, by=by))
+
+
+@actions_app.command("export-github")
+def actions_export_github(
+    ctx: typer.Context,
+    repo: Annotated[
+        str | None, typer.Option("--repo", help="owner/name (default VIGIL_GITHUB_REPO).")
+    ] = None,
+    incident: Annotated[str | None, typer.Option("--incident")] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the gh commands instead.")
+    ] = False,
+) -> None:
+    """Create a GitHub issue per open action item not exported yet; re-runs skip exported ones."""
+    from vigil.postmortems.github import export_to_github
+
+    store = get_store(ctx)
+    settings = store.settings
+    target = repo or settings.github_repo
+    if not target:
+        fail("give --repo owner/name or set VIGIL_GITHUB_REPO", 2)
+    token = settings.github_token or os.environ.get("GITHUB_TOKEN")
+    with store.write() as session:
+        results = export_to_github(
+            session=session,
+            repo=str(target),
+            api_url=settings.github_api_url,
+            token=token,
+            dry_run=dry_run,
+            incident_ref=incident,
+        )
+    for r in results:
+        typer.echo(r.command if dry_run else f"{r.ref}\t{r.url or r.error}")
+    if results and results[-1].error:
+        fail(results[-1].error)
+    if not results:
+        typer.echo("nothing to export", err=True)
+
+
+@calendar_app.command("export")
+def calendar_export(
+    ctx: typer.Context, output: Annotated[Path | None, typer.Option("--output", "-o")] = None
+) -> None:
+    """Write the iCalendar feed (action item due dates, postmortem reviews)."""
+    from vigil.postmortems.calendar import calendar_feed
+
+    with get_store(ctx).read() as session:
+        data = calendar_feed(session=session)
+    if output:
+        output.write_bytes(data)
+    else:
+        typer.echo(data.decode(), nl=False)
+
+
+def learning(
+    ctx: typer.Context, window: Annotated[str, typer.Option("--window", "-w")] = "90d"
+) -> None:
+    """Most frequent contributing factors and root-cause categories across postmortems."""
+    from vigil.analytics.reports import parse_window
+    from vigil.db.base import utcnow
+    from vigil.postmortems import service
+
+    end = utcnow()
+    with get_store(ctx).read() as session:
+        echo_json(
+            service.learning_report(session=session, start=end - parse_window(window), end=end)
+        )
+
+
+def register(app: typer.Typer, report_app: typer.Typer) -> None:
+    """Mount the postmortem commands."""
+    app.add_typer(postmortem_app, name="postmortem")
+    app.add_typer(whys_app, name="whys")
+    app.add_typer(timeline_app, name="timeline")
+    app.add_typer(actions_app, name="actions")
+    app.add_typer(calendar_app, name="calendar")
+    report_app.command("learning")(learning)
