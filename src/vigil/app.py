@@ -58,11 +58,12 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.credentials = CredentialCache(settings.auth_cache_seconds)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
+    # Before the incidents router: its POST /incidents/{ref}/{action} would match these paths.
+    app.include_router(postmortems_router)
     app.include_router(incidents_router)
     app.include_router(analytics_router)
     app.include_router(tokens_router)
     app.include_router(ingest_router)
-    app.include_router(postmortems_router)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, Any]:

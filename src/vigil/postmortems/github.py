@@ -57,6 +57,7 @@ def export_to_github(
         )
         if not i.github_url
     ]
+    items.sort(key=lambda i: (i.incident_id, i.id))  # issue numbers follow AI-001, AI-002, …
     results = []
     client = (
         None
