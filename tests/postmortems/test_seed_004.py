@@ -196,12 +196,12 @@ def test_action_items_in_calendar_and_exported_to_github(
     client: tuple[TestClient, dict[str, str]], dated_store: Store
 ) -> None:
     c, h = client
-    ref = _enter_seed_example(c, h)
+    _enter_seed_example(c, h)
     token = h["Authorization"].split()[1]
     first = c.get("/api/v1/calendar.ics", params={"token": token})
     assert first.status_code == 200
     cal = Calendar.from_ical(first.content)
-    events = [e for e in cal.walk("VEVENT")]
+    events = list(cal.walk("VEVENT"))
     summaries = sorted(str(e.get("summary")) for e in events)
     assert "[AI-001] Add migration check to CI (INC-20251226-001)" in summaries
     assert any(s.startswith("Postmortem review") for s in summaries)

@@ -121,6 +121,19 @@ def _incident_rows(
     return PreparedStatement(stmt).execute(session.connection(), {})
 
 
+def _incident_first_seen(
+    session: Session, end: dt.datetime, resources: Sequence[str] | None
+) -> Any:
+    stmt = (
+        select(Incident.resource, epoch_seconds(func.min(Incident.detected_at)))
+        .where(Incident.resource.is_not(None), Incident.detected_at < end)
+        .group_by(Incident.resource)
+    )
+    if resources:
+        stmt = stmt.where(Incident.resource.in_(resources))
+    return PreparedStatement(stmt).execute(session.connection(), {})
+
+
 def availability_by_resource(
     *,
     session: Session,
@@ -159,6 +172,8 @@ def availability_by_resource(
         down[resource].append((since, hi))
     for inc_resource, detected, resolved in _incident_rows(session, start, end, resources):
         down[inc_resource].append((detected, resolved if resolved is not None else hi))
+    # An incident, even one over before the window, is an observation of its resource.
+    for inc_resource, detected in _incident_first_seen(session, end, resources):
         seen = max(detected, lo)
         if seen < first_seen.get(inc_resource, hi + 1):
             first_seen[inc_resource] = seen

@@ -15,9 +15,11 @@ from collections import defaultdict
 from typing import Literal
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import literal, select
 from sqlalchemy.orm import Session
 
+from vigil.db.base import epoch_seconds
+from vigil.db.fastpath import PreparedStatement
 from vigil.errors import ValidationError
 from vigil.incidents.models import Incident
 from vigil.incidents.schemas import as_utc
@@ -91,32 +93,28 @@ def response_metrics(
     column = {"project": Incident.project_id, "all": None}.get(
         group_by, getattr(Incident, group_by, None)
     )
-    cols = [
-        Incident.detected_at,
-        Incident.acknowledged_at,
-        Incident.resolved_at,
-        Incident.closed_at,
-    ]
-    stmt = select(*([column] if column is not None else []), *cols).where(
-        Incident.detected_at >= start, Incident.detected_at < end
-    )
+    det = epoch_seconds(Incident.detected_at)
+    stmt = select(
+        column if column is not None else literal(None),
+        epoch_seconds(Incident.acknowledged_at) - det,
+        epoch_seconds(Incident.resolved_at) - det,
+        epoch_seconds(Incident.closed_at) - det,
+    ).where(Incident.detected_at >= start, Incident.detected_at < end)
     if project_id:
         stmt = stmt.where(Incident.project_id == project_id)
     if service:
         stmt = stmt.where(Incident.service == service)
     buckets: dict[str | None, list[list[float]]] = defaultdict(lambda: [[], [], [], [0, 0, 0, 0]])
-    # One streaming pass: rows are not kept, only their durations per group.
-    for row in session.execute(stmt.execution_options(yield_per=10_000)):
-        key = row[0] if column is not None else None
-        detected, ack, res, closed = row[-4:]
+    # One streaming pass over driver rows; the durations come out of SQL in seconds.
+    for key, *durations in PreparedStatement(stmt).execute(session.connection(), {}):
         bucket = buckets[key]
         counters = bucket[3]
         counters[0] += 1
-        for i, when in enumerate((ack, res, closed)):
-            if when is None:
+        for i, seconds in enumerate(durations):
+            if seconds is None:
                 counters[i + 1] += 1
             else:
-                bucket[i].append((when - detected).total_seconds())
+                bucket[i].append(seconds)
     out = []
     for key in sorted(buckets, key=lambda k: (k is None, str(k))):
         mtta, mttr, ttc, counters = buckets[key]
