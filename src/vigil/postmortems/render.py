@@ -16,7 +16,8 @@ from vigil.postmortems.service import get_postmortem, timeline_of
 __all__ = ["escape_md", "render_postmortem"]
 
 _INLINE = re.compile(r"([\\`*_\[\]<>|#!~&])")
-_BLOCK_START = re.compile(r"^(\s*)([-+*>=]|\d+[.)])")
+_BULLET_START = re.compile(r"^(\s*)([-+*>=])")
+_ORDERED_START = re.compile(r"^(\s*\d+)([.)])")
 
 CHECKLIST = (
     ("timeline_reconstructed", "Timeline reconstructed with evidence"),
@@ -35,7 +36,8 @@ def escape_md(text: Any) -> str:
     lines = []
     for line in str(text or "").splitlines() or [""]:
         line = _INLINE.sub(r"\\\1", line)
-        lines.append(_BLOCK_START.sub(lambda m: m.group(1) + "\\" + m.group(2), line))
+        line = _BULLET_START.sub(lambda m: m.group(1) + "\\" + m.group(2), line)
+        lines.append(_ORDERED_START.sub(lambda m: m.group(1) + "\\" + m.group(2), line))
     return "  \n".join(lines)  # hard line breaks keep multi-line text in one paragraph
 
 
