@@ -77,9 +77,14 @@ def _fmt(seconds: float) -> str:
 
 
 def dashboard_panels(
-    *, session: Session, window: dt.timedelta = dt.timedelta(days=1), now: dt.datetime | None = None
+    *,
+    session: Session,
+    window: dt.timedelta = dt.timedelta(days=1),
+    now: dt.datetime | None = None,
+    active_limit: int = 100,
 ) -> Panels:
-    """Return active incidents, availability over ``window``, summary stats and the last 20."""
+    """Return active incidents (the ``active_limit`` most severe, oldest first), availability
+    over ``window``, summary stats (with the full active count) and the last 20."""
     now = now or utcnow()
     rank = case({s: i for i, s in enumerate(SEVERITIES)}, value=Incident.severity, else_=9)
     active_rows = (
@@ -87,6 +92,7 @@ def dashboard_panels(
             select(Incident)
             .where(Incident.status.in_(ACTIVE_STATUSES))
             .order_by(rank, Incident.detected_at)
+            .limit(active_limit)
         )
         .scalars()
         .all()
@@ -104,6 +110,9 @@ def dashboard_panels(
         )
         for i in active_rows
     ]
+    active_total = session.execute(
+        select(func.count()).select_from(Incident).where(Incident.status.in_(ACTIVE_STATUSES))
+    ).scalar_one()
     day, week = now - dt.timedelta(days=1), now - dt.timedelta(days=7)
     counts = session.execute(
         select(
@@ -144,7 +153,7 @@ def dashboard_panels(
         active=active,
         availability=availability_by_resource(session=session, start=now - window, end=now),
         summary=SummaryStats(
-            active=len(active),
+            active=active_total,
             last_24h=counts[0],
             last_7d=counts[1],
             average_resolution_seconds_7d=sum(durations) / len(durations) if durations else None,

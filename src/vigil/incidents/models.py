@@ -80,6 +80,8 @@ class Incident(Base):
         Index("ix_incidents_category_detected_at", "category", "detected_at"),
         Index("ix_incidents_severity_detected_at", "severity", "detected_at"),
         Index("ix_incidents_resource_component", "resource", "component"),
+        # Availability: the first incident of each resource, read from the index alone.
+        Index("ix_incidents_resource_detected_at", "resource", "detected_at"),
         # Seed 002's unique_open_incident: at most one active incident per dedup key, held
         # by the database so it survives concurrent writers and several server processes.
         Index(
