@@ -12,10 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel
-from sqlalchemy import func, literal, select
+from sqlalchemy import literal, select
 from sqlalchemy.orm import Session
 
 from vigil.db.base import epoch_seconds
@@ -104,8 +104,6 @@ def response_metrics(
         stmt = stmt.where(Incident.project_id == project_id)
     if service:
         stmt = stmt.where(Incident.service == service)
-    if session.get_bind().dialect.name == "postgresql":
-        return _aggregate_in_postgres(session, stmt)
     buckets: dict[str | None, list[list[float]]] = defaultdict(lambda: [[], [], [], [0, 0, 0, 0]])
     # One streaming pass over driver rows; the durations come out of SQL in seconds.
     for key, *durations in PreparedStatement(stmt).execute(session.connection(), {}):
@@ -127,47 +125,6 @@ def response_metrics(
                 mtta=stats_of(mtta, int(counters[1])),
                 mttr=stats_of(mttr, int(counters[2])),
                 time_to_close=stats_of(ttc, int(counters[3])),
-            )
-        )
-    return out
-
-
-def _aggregate_in_postgres(session: Session, stmt: Any) -> list[ResponseMetrics]:
-    """The same numbers computed by PostgreSQL's ordered-set aggregates.
-
-    ``percentile_cont(0.5)`` is the midpoint median and ``percentile_disc(0.9)`` the nearest
-    rank p90, the definitions used for SQLite's streaming pass.
-    """
-    rows = stmt.subquery()
-    key, ack, res, close = rows.c
-    parts: list[Any] = [key, func.count()]
-    for col in (ack, res, close):
-        parts += [
-            func.count(col),
-            func.avg(col),
-            func.percentile_cont(0.5).within_group(col),
-            func.percentile_disc(0.9).within_group(col),
-            func.max(col),
-        ]
-    out = []
-    for row in session.execute(select(*parts).group_by(key).order_by(key.is_(None), key)):
-        total = int(row[1])
-        stats = []
-        for i in range(3):
-            n, mean, median, p90, top = row[2 + 5 * i : 7 + 5 * i]
-            stats.append(
-                DurationStats(
-                    count=int(n),
-                    pending=total - int(n),
-                    mean=None if mean is None else float(mean),
-                    median=None if median is None else float(median),
-                    p90=None if p90 is None else float(p90),
-                    max=None if top is None else float(top),
-                )
-            )
-        out.append(
-            ResponseMetrics(
-                group=row[0], incidents=total, mtta=stats[0], mttr=stats[1], time_to_close=stats[2]
             )
         )
     return out
