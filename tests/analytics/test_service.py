@@ -142,3 +142,33 @@ def test_recurrence_detects_a_rising_category(store: Store) -> None:
         assert got.trend == "increasing" and got.p_value < 0.05
         with pytest.raises(ValidationError, match="days"):
             recurrence_rate(session=session, settings=store.settings, category="OTHER", days=0)
+
+
+def test_fingerprint_recurrence_surfaces_on_the_incident(store: Store) -> None:
+    from vigil.analytics.service import fingerprint_recurrence
+    from vigil.incidents import service as incidents
+
+    for day in (1, 10, 20):
+        make_incident(
+            store, detected_at=at(day), resource="cam1", component="ffmpeg", category="OTHER"
+        )
+    make_incident(store, detected_at=at(21), resource="cam2", component="ffmpeg", category="OTHER")
+    with store.read() as session:
+        third = incidents.get_incident(session=session, ref="INC_003")
+        got = fingerprint_recurrence(session=session, incident=third)
+        assert got["count"] == 3
+        assert got["text"] == "3rd time in 90 days"
+        assert fingerprint_recurrence(session=session, incident=third, days=15)["count"] == 2
+        other = incidents.get_incident(session=session, ref="INC_004")
+        assert (
+            fingerprint_recurrence(session=session, incident=other)["text"] == "1st time in 90 days"
+        )
+        only_cam1 = recurrence_rate(
+            session=session,
+            settings=store.settings,
+            category="OTHER",
+            days=60,
+            resource="cam2",
+            now=at(30),
+        )
+        assert only_cam1.total_incidents == 1

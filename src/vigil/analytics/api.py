@@ -48,6 +48,7 @@ def recurrence(
     category: str,
     days: Annotated[int, Query(ge=1, le=3650)] = 30,
     project_id: str | None = None,
+    resource: str | None = None,
 ) -> Recurrence:
     """Rate per day and trend of a category over the last ``days``."""
     return service.recurrence_rate(
@@ -56,6 +57,7 @@ def recurrence(
         category=category,
         days=days,
         project_id=project_id,
+        resource=resource,
     )
 
 

@@ -47,6 +47,7 @@ def recurrence(
     category: Annotated[str, typer.Argument(help="Incident category, e.g. WORKER_FAILURE.")],
     days: Annotated[int, typer.Option("--days")] = 30,
     project: Annotated[str | None, typer.Option("--project")] = None,
+    resource: Annotated[str | None, typer.Option("--resource", help="Only this resource.")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Show how often a category recurs and its trend (Mann-Kendall test)."""
@@ -60,6 +61,7 @@ def recurrence(
             category=category,
             days=days,
             project_id=project,
+            resource=resource,
         )
     if as_json:
         echo_json(result.model_dump(mode="json"))

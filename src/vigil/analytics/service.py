@@ -17,7 +17,7 @@ from vigil.incidents.lifecycle import SEVERITIES, normalize_category
 from vigil.incidents.models import Incident
 from vigil.incidents.schemas import IncidentRead, as_utc
 
-__all__ = ["incidents_summary", "recurrence_rate"]
+__all__ = ["fingerprint_recurrence", "incidents_summary", "recurrence_rate"]
 
 #: Most buckets the trend test runs on; long windows get wider buckets.
 MAX_BUCKETS = 60
@@ -88,8 +88,10 @@ def recurrence_rate(
     days: int = 30,
     project_id: str | None = None,
     now: dt.datetime | None = None,
+    resource: str | None = None,
 ) -> Recurrence:
-    """Return how often ``category`` occurred per day in the last ``days`` and its trend."""
+    """Return how often ``category`` occurred per day in the last ``days`` and its trend
+    (optionally for one ``resource``)."""
     if not 1 <= days <= 3650:
         raise ValidationError(f"days {days} must be between 1 and 3650", field="days")
     category = normalize_category(category, settings.categories)
@@ -108,6 +110,8 @@ def recurrence_rate(
     )
     if project_id is not None:
         stmt = stmt.where(Incident.project_id == project_id)
+    if resource is not None:
+        stmt = stmt.where(Incident.resource == resource)
     series = [0] * n_buckets
     for index, n in session.execute(stmt):
         series[min(max(int(index), 0), n_buckets - 1)] += n
@@ -129,3 +133,34 @@ def recurrence_rate(
         p_value=round(result.p_value, 6),
         sen_slope_per_day=round(result.sen_slope / (width / 86400), 6),
     )
+
+
+def fingerprint_recurrence(
+    *, session: Session, incident: Incident, days: int = 90
+) -> dict[str, object]:
+    """Return how many incidents with this one's fingerprint (resource + component + category)
+    were detected in the ``days`` up to and including it, e.g. "3rd time in 90 days"."""
+    since = incident.detected_at - dt.timedelta(days=days)
+    stmt = (
+        select(func.count())
+        .select_from(Incident)
+        .where(
+            Incident.category == incident.category,
+            Incident.resource.is_(None)
+            if incident.resource is None
+            else Incident.resource == incident.resource,
+            Incident.component.is_(None)
+            if incident.component is None
+            else Incident.component == incident.component,
+            Incident.detected_at >= since,
+            Incident.detected_at <= incident.detected_at,
+        )
+    )
+    count = int(session.execute(stmt).scalar_one())
+    suffix = "th" if 10 <= count % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(count % 10, "th")
+    return {
+        "fingerprint": f"{incident.resource or '-'}|{incident.component or '-'}|{incident.category}",
+        "count": count,
+        "window_days": days,
+        "text": f"{count}{suffix} time in {days} days",
+    }

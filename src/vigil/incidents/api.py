@@ -88,8 +88,13 @@ def list_(
 
 @router.get("/{ref}", response_model=IncidentRead)
 def get(ref: str, session: ReadSession, _who: Reader) -> IncidentRead:
-    """Fetch one incident by human ID or UUID."""
-    return IncidentRead.from_incident(service.get_incident(session=session, ref=ref))
+    """Fetch one incident by human ID or UUID, with how often its fingerprint recurred."""
+    from vigil.analytics.service import fingerprint_recurrence
+
+    incident = service.get_incident(session=session, ref=ref)
+    read = IncidentRead.from_incident(incident)
+    read.recurrence = fingerprint_recurrence(session=session, incident=incident)
+    return read
 
 
 @router.patch("/{ref}", response_model=IncidentRead)

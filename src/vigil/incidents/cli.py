@@ -159,11 +159,14 @@ def show(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Show an incident and its timeline."""
+    from vigil.analytics.service import fingerprint_recurrence
     from vigil.incidents import service
     from vigil.incidents.schemas import IncidentRead, TimelineEntryRead
 
     with get_store(ctx).read() as session:
-        read = IncidentRead.from_incident(service.get_incident(session=session, ref=ref))
+        incident = service.get_incident(session=session, ref=ref)
+        read = IncidentRead.from_incident(incident)
+        read.recurrence = fingerprint_recurrence(session=session, incident=incident)
         entries = [
             TimelineEntryRead.model_validate(e)
             for e in service.list_timeline(session=session, ref=ref)

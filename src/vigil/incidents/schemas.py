@@ -157,6 +157,9 @@ class IncidentRead(BaseModel):
     closed_at: dt.datetime | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    recurrence: dict[str, Any] | None = Field(
+        default=None, description="Only on single-incident reads: e.g. '3rd time in 90 days'."
+    )
     detection_to_ack_seconds: float | None = None
     ack_to_resolution_seconds: float | None = None
     total_duration_seconds: float | None = None
