@@ -172,6 +172,18 @@ def test_seed_004_report_has_every_section_and_value(
         "- [ ] Team notified",
     ]:
         assert value in plain, value
+    sections = seed004.SECTIONS
+    for step in sections["resolution"]:
+        assert step.replace("`", "") in plain.replace("`", "")
+    for horizon in ("short_term", "long_term"):
+        for item in sections["prevention"][horizon]:
+            assert item["text"] in plain
+    for lesson in sections["lessons"]["lessons"]:
+        assert lesson["text"] in plain
+    for key in ("went_well", "could_improve", "knowledge_gained"):
+        for text in sections["lessons"][key]:
+            assert text in plain
+    assert "Schedule generation API endpoint returned 500 errors due to database" in plain
     for t, e, comp, ev in seed004.TIMELINE:
         assert f"2025-12-26 {t} | {e} | {comp} | {ev}" in plain
     for n, (q, a) in enumerate(seed004.WHYS, 1):
