@@ -64,7 +64,9 @@ def _wrk(script: str, port: int, connections: int, seconds: int, key: str) -> tu
     if total and failed > 0.01 * int(total.group(1)):
         raise RuntimeError(f"{failed} of {total.group(1)} requests failed during {script}: {out}")
     if failed:
-        print(f"note: {failed} of {total.group(1) if total else '?'} requests failed during {script}")
+        print(
+            f"note: {failed} of {total.group(1) if total else '?'} requests failed during {script}"
+        )
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     assert p99 is not None
     factor = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
