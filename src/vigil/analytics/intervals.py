@@ -1,4 +1,4 @@
-"""Interval arithmetic for availability: clip, merge, measure.
+"""Interval arithmetic for availability: clip and merge.
 
 An interval is a half-open pair (start, end) of comparable times: aware datetimes or epoch
 seconds.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
-__all__ = ["clip", "merge", "total_seconds"]
+__all__ = ["clip", "merge"]
 
 T = TypeVar("T", bound=Any)
 
@@ -34,8 +34,3 @@ def merge(intervals: Iterable[tuple[T, T]]) -> list[tuple[T, T]]:
         else:
             merged.append((a, b))
     return merged
-
-
-def total_seconds(intervals: Iterable[tuple[Any, Any]]) -> float:
-    """Return the summed length of disjoint intervals."""
-    return float(sum((b - a).total_seconds() for a, b in intervals))

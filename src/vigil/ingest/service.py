@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, text, update
+from sqlalchemy import Table, bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from vigil.config import Settings
@@ -26,6 +26,7 @@ from vigil.incidents.models import Incident, TimelineEntry
 from vigil.incidents.schemas import IncidentCreate
 from vigil.ingest.maintenance import active_windows, suppressing_window
 from vigil.ingest.models import Event, ResourceState, ResourceStateChange
+from vigil.ingest.resolutions import Resolutions
 from vigil.ingest.signals import Outcome, Signal
 
 __all__ = ["ingest_signals"]
@@ -67,17 +68,6 @@ _UPDATE_STATE = PreparedStatement(
         host=bindparam("host"),
     )
 )
-_RESOLVE_INCIDENT = PreparedStatement(
-    update(_table(Incident))
-    .where(_table(Incident).c.id == bindparam("pk"))
-    .values(
-        status="resolved",
-        resolved_at=bindparam("at"),
-        resolution=func.coalesce(_table(Incident).c.resolution, bindparam("note")),
-        updated_at=bindparam("now"),
-    )
-)
-_INSERT_ENTRY = PreparedStatement(insert_all_columns(_table(TimelineEntry)))
 _TOUCH_INCIDENT = PreparedStatement(
     update(_table(Incident))
     .where(_table(Incident).c.id == bindparam("pk"))
@@ -177,7 +167,7 @@ def ingest_signals(
     _lock_keys(session, [f"s:{k}" for k in state_keys])
     states = _load_states(session, state_keys)
     windows = _Windows(session, now)
-    resolutions = _Resolutions(session)
+    resolutions = Resolutions(session)
     new_states: dict[str, dict[str, Any]] = {}
     changed_states: dict[str, dict[str, Any]] = {}
     seen_only: dict[str, dict[str, Any]] = {}
@@ -293,7 +283,7 @@ def _apply_to_incident(
     active: dict[str, dict[str, Any]],
     touches: dict[int, dict[str, Any]],
     windows: _Windows,
-    resolutions: _Resolutions,
+    resolutions: Resolutions,
 ) -> Outcome:
     incident = active.get(sig.dedup_key)
     if sig.action == "acknowledge":
@@ -384,39 +374,3 @@ def _escalate(session: Session, incident: dict[str, Any], severity: str, sig: Si
         )
     )
     incident["severity"] = severity
-
-
-class _Resolutions:
-    """Auto-resolutions of one batch, written together with ``executemany``."""
-
-    def __init__(self, session: Session) -> None:
-        self._session = session
-        self.updates: list[dict[str, Any]] = []
-        self.entries: list[dict[str, Any]] = []
-        self.keys: set[str] = set()
-
-    def add(self, incident: dict[str, Any], sig: Signal, note: str, at: dt.datetime) -> None:
-        now = utcnow()
-        self.updates.append({"pk": incident["id"], "at": at, "note": note, "now": now})
-        self.keys.add(sig.dedup_key)
-        self.entries.append(
-            {
-                "incident_id": incident["id"],
-                "at": at,
-                "actor": sig.sender,
-                "kind": "status_changed",
-                "message": f"Status {incident['status']} → resolved: {note}",
-                "changes": {
-                    "status": {"from": incident["status"], "to": "resolved"},
-                    "resolved_at": {"from": None, "to": at.isoformat()},
-                },
-            }
-        )
-
-    def flush(self) -> None:
-        """Write pending resolutions (before any insert that reuses their dedup keys)."""
-        if self.updates:
-            conn = self._session.connection()
-            _RESOLVE_INCIDENT.executemany(conn, self.updates)
-            _INSERT_ENTRY.executemany(conn, self.entries)
-            self.updates, self.entries, self.keys = [], [], set()
