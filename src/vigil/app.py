@@ -7,12 +7,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from vigil import __version__
 from vigil.api_support import BodyLimitMiddleware, CredentialCache, install_error_handlers
 from vigil.config import Settings
 from vigil.db.store import Store
+from vigil.metrics import Metrics
 
 __all__ = ["create_app"]
 
@@ -29,7 +31,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     settings = settings or (store.settings if store else Settings())
     store = store or Store(settings)
-    pipeline = IngestPipeline(store)
+    metrics = Metrics(store)
+    pipeline = IngestPipeline(store, metrics)
     scheduler = HeartbeatScheduler(store)
 
     @asynccontextmanager
@@ -64,6 +67,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(analytics_router)
     app.include_router(tokens_router)
     app.include_router(ingest_router)
+
+    @app.get("/metrics", tags=["health"], response_class=Response)
+    def prometheus_metrics() -> Response:
+        """Prometheus metrics: active incidents, ingested events, group-commit batches."""
+        return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, Any]:

@@ -252,3 +252,17 @@ def test_integrations_heartbeats_maintenance_over_api(client: TestClient, store:
         ).status_code
         == 401
     )
+
+
+def test_metrics_count_events_and_active_incidents(client: TestClient, key: str) -> None:
+    h = {"Authorization": f"Bearer {key}"}
+    client.post(
+        "/api/v1/events",
+        json=[{"resource": "m1", "status": "stopped"}, {"resource": "m1", "status": "stopped"}],
+        headers=h,
+    )
+    text = client.get("/metrics").text
+    assert 'vigil_ingested_events_total{outcome="opened"} 1.0' in text
+    assert 'vigil_ingested_events_total{outcome="updated"} 1.0' in text
+    assert 'vigil_active_incidents{severity="critical",status="open"} 1.0' in text
+    assert "vigil_ingest_batch_seconds_count 1.0" in text

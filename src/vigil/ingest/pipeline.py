@@ -12,12 +12,14 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from vigil.db.store import Store
 from vigil.ingest.service import ingest_signals
 from vigil.ingest.signals import Outcome, Signal
+from vigil.metrics import Metrics
 
 __all__ = ["IngestPipeline"]
 
@@ -33,8 +35,9 @@ class _Job:
 class IngestPipeline:
     """The single writer of ingested events in this process."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, metrics: Metrics | None = None) -> None:
         self.store = store
+        self.metrics = metrics
         self.max_batch = store.settings.ingest_max_batch
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -80,6 +83,7 @@ class IngestPipeline:
                 return
 
     def _apply(self, batch: list[_Job]) -> None:
+        started = time.perf_counter()
         try:
             with self.store.write() as session:
                 outcomes = ingest_signals(
@@ -97,6 +101,11 @@ class IngestPipeline:
             batch[0].future.set_exception(exc)
             return
         self.batches += 1
+        if self.metrics is not None:
+            self.metrics.batch_size.observe(len(outcomes))
+            self.metrics.batch_seconds.observe(time.perf_counter() - started)
+            for outcome in outcomes:
+                self.metrics.events.labels(outcome.outcome).inc()
         start = 0
         for job in batch:
             job.future.set_result(outcomes[start : start + len(job.signals)])

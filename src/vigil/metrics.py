@@ -1,0 +1,68 @@
+"""Prometheus metrics at ``GET /metrics`` (seed 004: ``curl http://localhost:8000/metrics``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+
+from vigil.db.store import Store
+from vigil.incidents.lifecycle import ACTIVE_STATUSES
+from vigil.incidents.models import Incident
+
+__all__ = ["Metrics"]
+
+
+class _ActiveIncidents(Collector):
+    """Active incidents by severity and status, read from the database at scrape time."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "vigil_active_incidents",
+            "Open, acknowledged or investigating incidents.",
+            labels=["severity", "status"],
+        )
+        with self.store.read() as session:
+            rows = session.execute(
+                select(Incident.severity, Incident.status, func.count())
+                .where(Incident.status.in_(ACTIVE_STATUSES))
+                .group_by(Incident.severity, Incident.status)
+            ).all()
+        for severity, status, count in rows:
+            family.add_metric([severity, status], count)
+        yield family
+
+
+class Metrics:
+    """The process' metrics registry (one per app, so tests can build several apps)."""
+
+    def __init__(self, store: Store) -> None:
+        self.registry = CollectorRegistry()
+        self.events = Counter(
+            "vigil_ingested_events",
+            "Events committed, by outcome.",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.batch_size = Histogram(
+            "vigil_ingest_batch_events",
+            "Events per group-commit transaction.",
+            buckets=(1, 5, 20, 100, 500, 1000, 2000, 5000),
+            registry=self.registry,
+        )
+        self.batch_seconds = Histogram(
+            "vigil_ingest_batch_seconds",
+            "Time to apply and commit one batch.",
+            registry=self.registry,
+        )
+        self.registry.register(_ActiveIncidents(store))
+
+    def render(self) -> bytes:
+        """Return the text exposition format."""
+        return bytes(generate_latest(self.registry))
