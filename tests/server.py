@@ -58,18 +58,23 @@ def start(
     base = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     verify: str | bool = tls[0] if tls else True
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        token = next((line.strip() for line in lines if line.strip().startswith("vgl_")), "")
-        buf = "".join(lines)
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1, verify=verify).status_code == 200:
-                return Server(base, token, proc)
-        except httpx.TransportError:
-            time.sleep(0.05)
-        if proc.poll() is not None:
-            raise RuntimeError(f"vigil serve exited: {buf}")
-    proc.kill()
-    raise RuntimeError(f"vigil serve did not start: {''.join(lines)}")
+    try:
+        while time.monotonic() < deadline:
+            token = next((line.strip() for line in lines if line.strip().startswith("vgl_")), "")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1, verify=verify).status_code == 200:
+                    return Server(base, token, proc)
+            except httpx.TransportError:
+                time.sleep(0.05)
+            if proc.poll() is not None:
+                raise RuntimeError(f"vigil serve exited: {''.join(lines)}")
+        raise RuntimeError(f"vigil serve did not start: {''.join(lines)}")
+    except BaseException:
+        # Never leave a server behind when starting fails, whatever the reason.
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        raise
 
 
 def stop(server: Server) -> None:
