@@ -37,6 +37,8 @@ def _server(settings: Settings, port: int) -> subprocess.Popen[bytes]:
                 return proc
         except httpx.TransportError:
             time.sleep(0.05)
+    proc.kill()  # never leave a benchmark server behind
+    proc.wait()
     raise RuntimeError("server did not start")
 
 

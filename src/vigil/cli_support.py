@@ -20,7 +20,16 @@ if TYPE_CHECKING:
     from vigil.config import Settings
     from vigil.db.store import Store
 
-__all__ = ["CliState", "VigilGroup", "actor", "echo_json", "fail", "get_settings", "get_store"]
+__all__ = [
+    "CliState",
+    "VigilGroup",
+    "actor",
+    "echo_json",
+    "fail",
+    "get_settings",
+    "get_store",
+    "parse_labels",
+]
 
 
 @dataclass
@@ -72,6 +81,21 @@ def actor() -> str:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):
         return "cli"
+
+
+def parse_labels(values: list[str] | None) -> dict[str, str] | None:
+    """Turn repeated ``--label KEY=VALUE`` options into a dict (None when none were given)."""
+    if values is None:
+        return None
+    out = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            from vigil.errors import ValidationError
+
+            raise ValidationError(f"label {item!r} must look like KEY=VALUE", field="label")
+        out[key.strip()] = value.strip()
+    return out
 
 
 def echo_json(data: Any) -> None:

@@ -11,7 +11,7 @@ import string
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["DEFAULT_CATEGORIES", "Settings", "default_data_dir", "settings_reference"]
@@ -168,7 +168,8 @@ class Settings(BaseSettings):
     )
     github_token: str | None = Field(
         default=None,
-        description="Token for the GitHub export; `GITHUB_TOKEN` is used when this is empty.",
+        validation_alias=AliasChoices("github_token", "VIGIL_GITHUB_TOKEN", "GITHUB_TOKEN"),
+        description="Token for the GitHub export; `GITHUB_TOKEN` is read too.",
     )
 
     @field_validator("status_severity")

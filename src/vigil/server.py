@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from vigil.db.store import Store
 
 from vigil.cli_support import get_settings
 
 
-def bootstrap_admin_token(store: object) -> str | None:
+def bootstrap_admin_token(store: Store) -> str | None:
     """Create an admin token when none is active; return its secret (shown once)."""
     from vigil.auth.service import count_active_tokens, create_token
-    from vigil.db.store import Store
 
-    assert isinstance(store, Store)
     with store.write() as session:
         if count_active_tokens(session=session):
             return None

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from vigil.db.base import utcnow
 from vigil.errors import ValidationError
+from vigil.validation import require_one_of
 
 __all__ = ["FORMATS", "flatten", "parse_window", "render", "weekly_report", "window_bounds"]
 
@@ -66,12 +67,7 @@ def _md_cell(value: Any) -> str:
 
 def render(rows: Sequence[BaseModel], fmt: str, columns: Sequence[str] | None = None) -> str:
     """Render rows as JSON, CSV or Markdown (``table`` renders Markdown too; the CLI draws it)."""
-    if fmt not in FORMATS:
-        raise ValidationError(
-            f"format {fmt!r} is not one of: {', '.join(FORMATS)}",
-            field="format",
-            allowed=list(FORMATS),
-        )
+    require_one_of(fmt, FORMATS, field="format")
     if fmt == "json":
         return json.dumps([r.model_dump(mode="json") for r in rows], indent=2)
     flat = [flatten(r) for r in rows]

@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from vigil.db.base import epoch_seconds
 from vigil.db.fastpath import PreparedStatement
-from vigil.errors import ValidationError
 from vigil.incidents.models import Incident
 from vigil.incidents.schemas import as_utc
+from vigil.validation import require_one_of
 
 __all__ = ["GROUPS", "DurationStats", "ResponseMetrics", "response_metrics", "stats_of"]
 
@@ -83,12 +83,7 @@ def response_metrics(
     service: str | None = None,
 ) -> list[ResponseMetrics]:
     """Return MTTA/MTTR/time-to-close per group for incidents detected in [start, end)."""
-    if group_by not in GROUPS:
-        raise ValidationError(
-            f"group_by {group_by!r} is not one of: {', '.join(GROUPS)}",
-            field="group_by",
-            allowed=list(GROUPS),
-        )
+    require_one_of(group_by, GROUPS, field="group_by")
     start, end = as_utc(start), as_utc(end)
     column = {"project": Incident.project_id, "all": None}.get(
         group_by, getattr(Incident, group_by, None)

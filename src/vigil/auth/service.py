@@ -23,6 +23,7 @@ from vigil.errors import (
     PermissionDeniedError,
     ValidationError,
 )
+from vigil.validation import require_one_of
 
 __all__ = [
     "SCOPES",
@@ -62,12 +63,7 @@ def create_token(*, session: Session, name: str, scopes: Sequence[str]) -> tuple
         raise ValidationError("token name must be 1 to 100 characters", field="name")
     wanted = [s.strip().lower() for s in scopes if s.strip()] or ["read"]
     for scope in wanted:
-        if scope not in SCOPES:
-            raise ValidationError(
-                f"scope {scope!r} is not one of: {', '.join(SCOPES)}",
-                field="scopes",
-                allowed=list(SCOPES),
-            )
+        require_one_of(scope, SCOPES, field="scope")
     if session.execute(select(ApiToken.id).where(ApiToken.name == name)).first():
         raise ConflictError(f"a token named {name!r} already exists; pick another name")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)

@@ -143,15 +143,19 @@ def backup_database(store: Store, *, label: str = "manual", dest: Path | None = 
     directory = store.settings.backup_dir or path.parent
     directory.mkdir(parents=True, exist_ok=True)
     target = dest or directory / f"{path.name}.backup_{label}_{_timestamp()}"
+    _sqlite_copy(path, target)
+    return target
+
+
+def _sqlite_copy(source: Path, target: Path) -> None:
     # The backup API copies a consistent snapshot even while WAL writers are active.
-    src = sqlite3.connect(str(path))
+    src = sqlite3.connect(str(source))
     dst = sqlite3.connect(str(target))
     try:
         src.backup(dst)
     finally:
         dst.close()
         src.close()
-    return target
 
 
 def _pg_dump(store: Store, *, label: str, dest: Path | None) -> Path:
@@ -197,11 +201,5 @@ def restore_database(store: Store, backup: Path, *, force: bool = False) -> Path
         raise MigrationError("Vigil processes are using this database; stop them or pass --force")
     store.close()
     safety = backup_database(store, label="before_restore") if path.exists() else path
-    src = sqlite3.connect(str(backup))
-    dst = sqlite3.connect(str(path))
-    try:
-        src.backup(dst)
-    finally:
-        dst.close()
-        src.close()
+    _sqlite_copy(backup, path)
     return safety

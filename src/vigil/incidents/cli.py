@@ -7,26 +7,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from vigil.cli_support import actor, echo_json, get_store
+from vigil.cli_support import actor, echo_json, get_store, parse_labels
 
 if TYPE_CHECKING:
     from vigil.incidents.schemas import IncidentRead
 
 Label = Annotated[list[str] | None, typer.Option("--label", "-l", help="KEY=VALUE, repeatable.")]
-
-
-def _labels(values: list[str] | None) -> dict[str, str] | None:
-    if values is None:
-        return None
-    out = {}
-    for item in values:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            from vigil.errors import ValidationError
-
-            raise ValidationError(f"label {item!r} must look like KEY=VALUE", field="label")
-        out[key.strip()] = value.strip()
-    return out
 
 
 def _show(read: IncidentRead, as_json: bool) -> None:
@@ -81,7 +67,7 @@ def declare(
         host=host,
         affected_records=affected or [],
         tags=tag or [],
-        labels=_labels(label) or {},
+        labels=parse_labels(label) or {},
     )
     store = get_store(ctx)
     with store.write() as session:
@@ -281,7 +267,7 @@ def update(
         "root_cause": root_cause,
         "resolution": resolution,
         "affected_records": affected,
-        "labels": _labels(label),
+        "labels": parse_labels(label),
     }
     data = IncidentUpdate(**{k: v for k, v in given.items() if v is not None})
     store = get_store(ctx)

@@ -15,7 +15,8 @@ means ``acknowledged``; ``triggered`` means ``open``. Input is case-insensitive.
 
 from __future__ import annotations
 
-from vigil.errors import InvalidTransitionError, ValidationError
+from vigil.errors import InvalidTransitionError
+from vigil.validation import require_one_of
 
 __all__ = [
     "SEVERITIES",
@@ -50,14 +51,7 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 
 def normalize_severity(value: str, *, field: str = "severity") -> str:
     """Return the canonical lower-case severity or raise naming the allowed values."""
-    canonical = str(value).strip().lower()
-    if canonical not in SEVERITIES:
-        raise ValidationError(
-            f"{field} {value!r} is not one of: {', '.join(SEVERITIES)}",
-            field=field,
-            allowed=list(SEVERITIES),
-        )
-    return canonical
+    return require_one_of(str(value).strip().lower(), SEVERITIES, field=field, given=value)
 
 
 def severity_rank(severity: str) -> int:
@@ -69,25 +63,19 @@ def normalize_status(value: str, *, field: str = "status") -> str:
     """Return the canonical status for a status name or alias."""
     canonical = str(value).strip().lower()
     canonical = _STATUS_ALIASES.get(canonical, canonical)
-    if canonical not in STATUSES:
-        allowed = list(STATUSES) + sorted(_STATUS_ALIASES)
-        raise ValidationError(
-            f"{field} {value!r} is not one of: {', '.join(allowed)}", field=field, allowed=allowed
-        )
-    return canonical
+    shown = list(STATUSES) + sorted(_STATUS_ALIASES)
+    return require_one_of(canonical, STATUSES, field=field, given=value, shown=shown)
 
 
 def normalize_category(value: str, allowed: tuple[str, ...], *, field: str = "category") -> str:
     """Return the upper-case category or raise naming the configured categories."""
-    canonical = str(value).strip().upper()
-    if canonical not in allowed:
-        raise ValidationError(
-            f"{field} {value!r} is not one of: {', '.join(allowed)} "
-            "(add more with VIGIL_EXTRA_CATEGORIES)",
-            field=field,
-            allowed=list(allowed),
-        )
-    return canonical
+    return require_one_of(
+        str(value).strip().upper(),
+        allowed,
+        field=field,
+        given=value,
+        hint=" (add more with VIGIL_EXTRA_CATEGORIES)",
+    )
 
 
 def check_transition(current: str, target: str) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from vigil.cli_support import actor, echo_json, get_store
+from vigil.cli_support import actor, echo_json, get_store, parse_labels
 
 integration_app = typer.Typer(
     help="Manage integration keys (ingestion-only credentials).", no_args_is_help=True
@@ -165,7 +165,6 @@ def maintenance_add(
     reason: Annotated[str, typer.Option("--reason")] = "",
 ) -> None:
     """Record failures matching --resource/--label between --start and --end without opening incidents."""
-    from vigil.incidents.cli import _labels
     from vigil.ingest import maintenance
 
     with get_store(ctx).write() as session:
@@ -176,7 +175,7 @@ def maintenance_add(
             ends_at=end,
             actor=actor(),
             resource=resource,
-            match_labels=_labels(label),
+            match_labels=parse_labels(label),
             reason=reason,
         )
         typer.echo(f"maintenance window {window.id} created")

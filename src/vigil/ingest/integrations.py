@@ -12,6 +12,7 @@ from vigil.auth.service import hash_token
 from vigil.db.base import utcnow
 from vigil.errors import AuthError, ConflictError, NotFoundError, ValidationError
 from vigil.ingest.models import Integration
+from vigil.validation import require_one_of
 
 __all__ = [
     "KINDS",
@@ -38,11 +39,7 @@ def create_integration(
     name = name.strip()
     if not name or len(name) > 100:
         raise ValidationError("integration name must be 1 to 100 characters", field="name")
-    kind = kind.strip().lower()
-    if kind not in KINDS:
-        raise ValidationError(
-            f"kind {kind!r} is not one of: {', '.join(KINDS)}", field="kind", allowed=list(KINDS)
-        )
+    kind = require_one_of(kind.strip().lower(), KINDS, field="kind")
     if session.execute(select(Integration.id).where(Integration.name == name)).first():
         raise ConflictError(f"an integration named {name!r} already exists")
     key = _new_key()

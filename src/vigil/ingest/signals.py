@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from vigil.config import Settings
-from vigil.errors import ValidationError
+from vigil.validation import require_one_of
 
 __all__ = ["Outcome", "Signal", "classify_status", "state_key"]
 
@@ -59,12 +59,8 @@ def classify_status(
     settings: Settings, status: str, *, field: str = "status"
 ) -> tuple[str, str, str | None]:
     """Return (status, health, default severity) for an event status, or raise naming the allowed ones."""
-    canonical = status.strip().lower()
+    allowed = sorted(settings.healthy_statuses) + sorted(settings.status_severity)
+    canonical = require_one_of(status.strip().lower(), allowed, field=field, given=status)
     if canonical in settings.healthy_statuses:
         return canonical, "ok", None
-    if canonical in settings.status_severity:
-        return canonical, "failing", settings.status_severity[canonical]
-    allowed = sorted(settings.healthy_statuses) + sorted(settings.status_severity)
-    raise ValidationError(
-        f"{field} {status!r} is not one of: {', '.join(allowed)}", field=field, allowed=allowed
-    )
+    return canonical, "failing", settings.status_severity[canonical]

@@ -15,6 +15,7 @@ from vigil.incidents import service as incidents
 from vigil.incidents.models import Incident
 from vigil.postmortems.models import ActionItem
 from vigil.postmortems.schemas import ActionItemCreate, ActionItemRead, ActionItemUpdate
+from vigil.validation import require_one_of
 
 __all__ = [
     "ACTION_STATUSES",
@@ -52,13 +53,7 @@ _STATUS_ALIASES = {
 def _pick(value: str, allowed: tuple[str, ...], field: str) -> str:
     canonical = value.strip().lower().replace(" ", "_")
     canonical = _STATUS_ALIASES.get(canonical, canonical)
-    if canonical not in allowed:
-        raise ValidationError(
-            f"{field} {value!r} is not one of: {', '.join(allowed)}",
-            field=field,
-            allowed=list(allowed),
-        )
-    return canonical
+    return require_one_of(canonical, allowed, field=field, given=value)
 
 
 def read_action(
@@ -196,10 +191,7 @@ def list_actions(
 
 def completion_rates(*, session: Session, by: str = "owner") -> list[dict[str, Any]]:
     """Return per owner (or team): total, completed, cancelled, open, overdue and completion %."""
-    if by not in ("owner", "team"):
-        raise ValidationError(
-            f"by {by!r} is not one of: owner, team", field="by", allowed=["owner", "team"]
-        )
+    require_one_of(by, ("owner", "team"), field="by")
     out: dict[str, dict[str, Any]] = {}
     for item in list_actions(session=session):
         key = (item.owner if by == "owner" else item.team) or "(unassigned)"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -131,13 +130,12 @@ def actions_export_github(
     target = repo or settings.github_repo
     if not target:
         fail("give --repo owner/name or set VIGIL_GITHUB_REPO", 2)
-    token = settings.github_token or os.environ.get("GITHUB_TOKEN")
     with store.write() as session:
         results = export_to_github(
             session=session,
             repo=str(target),
             api_url=settings.github_api_url,
-            token=token,
+            token=settings.github_token,
             dry_run=dry_run,
             incident_ref=incident,
         )

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from vigil.postmortems.actions import list_actions
 from vigil.postmortems.schemas import Check, PreventionItem, Sections
 from vigil.postmortems.service import get_postmortem, timeline_of
+from vigil.validation import require_one_of
 
 __all__ = ["escape_md", "render_postmortem"]
 
@@ -100,14 +101,7 @@ def _duration(incident: Any) -> str:
 
 def render_postmortem(*, session: Session, ref: str, fmt: str = "markdown") -> str:
     """Render the postmortem of incident ``ref`` as ``markdown`` or ``html``."""
-    if fmt not in ("markdown", "html"):
-        from vigil.errors import ValidationError
-
-        raise ValidationError(
-            f"format {fmt!r} is not one of: markdown, html",
-            field="format",
-            allowed=["markdown", "html"],
-        )
+    require_one_of(fmt, ("markdown", "html"), field="format")
     incident, pm = get_postmortem(session=session, ref=ref)
     sections = Sections.model_validate(pm.sections)
     text = (

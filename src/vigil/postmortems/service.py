@@ -22,6 +22,7 @@ from vigil.postmortems.schemas import (
     TimelineItemRead,
     Why,
 )
+from vigil.validation import require_one_of
 
 __all__ = [
     "STATUSES",
@@ -58,10 +59,7 @@ def create_postmortem(*, session: Session, ref: str, actor: str, kind: str = "fu
     incident = incidents.get_incident(session=session, ref=ref)
     if session.execute(select(Postmortem.id).where(Postmortem.incident_id == incident.id)).first():
         raise ConflictError(f"incident {ref!r} already has a postmortem")
-    if kind not in ("full", "quick"):
-        raise ValidationError(
-            f"kind {kind!r} is not one of: full, quick", field="kind", allowed=["full", "quick"]
-        )
+    require_one_of(kind, ("full", "quick"), field="kind")
     sections = Sections(resolution=[incident.resolution] if incident.resolution else [])
     systems = [s for s in (incident.service, incident.resource, incident.component) if s]
     pm = Postmortem(
@@ -118,15 +116,9 @@ def update_postmortem(*, session: Session, ref: str, data: PostmortemUpdate) -> 
 
 def set_status(pm: Postmortem, status: str) -> None:
     """Move between draft, in_review and published; publishing stamps ``completed_at``."""
-    status = status.strip().lower().replace(" ", "_").replace("-", "_")
-    if status not in STATUSES:
-        raise ValidationError(
-            f"status {status!r} is not one of: {', '.join(STATUSES)}",
-            field="status",
-            allowed=list(STATUSES),
-        )
-    pm.status = status
-    pm.completed_at = (pm.completed_at or utcnow()) if status == "published" else None
+    canonical = status.strip().lower().replace(" ", "_").replace("-", "_")
+    pm.status = require_one_of(canonical, STATUSES, field="status", given=status)
+    pm.completed_at = (pm.completed_at or utcnow()) if pm.status == "published" else None
 
 
 def start_five_whys(*, session: Session, ref: str, facilitator: str, problem: str) -> Postmortem:
