@@ -202,9 +202,22 @@ def bench_analytics(backend: str) -> None:
     with database(backend) as settings:
         store = Store(settings)
         av.load(store, ROWS)
-        ms = median_ms(lambda: av.measure(store), runs=3)
+        first, rebuilt = av.refresh(store)
         print(
-            f"[{backend}] availability, 1,000 resources, {ROWS:,} state changes, 30 days: median {ms:,.0f} ms (target < 500 ms)"
+            f"[{backend}] availability: first refresh of {ROWS:,} unseen state changes "
+            f"({rebuilt:,} resources): {first:,.0f} ms (once; then incremental)"
+        )
+        ms = median_ms(lambda: av.measure(store), runs=5)
+        print(
+            f"[{backend}] availability, 1,000 resources, {ROWS:,} state changes, 30 days: "
+            f"median {ms:,.0f} ms (target < 500 ms)"
+        )
+        av.add_recent(store, 60)
+        behind = median_ms(lambda: av.measure(store), runs=3)
+        inc, _ = av.refresh(store)
+        print(
+            f"[{backend}] availability with 1,000 changes not yet refreshed: median "
+            f"{behind:,.0f} ms; refreshing them: {inc:,.0f} ms"
         )
         store.close()
     with database(backend) as settings:

@@ -85,3 +85,32 @@ def measure(store: Store) -> float:
         rows = availability_by_resource(session=session, start=START, end=END)
     assert len(rows) == 1000
     return (time.perf_counter() - t) * 1000
+
+
+def refresh(store: Store) -> tuple[float, int]:
+    """Store the down intervals; return (ms, resources rebuilt)."""
+    from vigil.analytics.downtime import refresh_downtime
+
+    t = time.perf_counter()
+    with store.write() as session:
+        n = refresh_downtime(session=session)
+    return (time.perf_counter() - t) * 1000, n
+
+
+def add_recent(store: Store, seconds: float) -> None:
+    """One more change per resource, ``seconds`` before END (what arrives between refreshes)."""
+    from vigil.ingest.models import ResourceStateChange
+
+    at = END - dt.timedelta(seconds=seconds)
+    with store.write() as session:
+        session.add_all(
+            ResourceStateChange(
+                state_key=f"dev-{r}\x1fffmpeg",
+                resource=f"dev-{r}",
+                component="ffmpeg",
+                at=at,
+                status="stuck",
+                health="failing",
+            )
+            for r in range(1000)
+        )

@@ -155,7 +155,10 @@ class Settings(BaseSettings):
     heartbeat_check_seconds: float = Field(
         default=5.0,
         gt=0,
-        description="How often `vigil serve` and `vigil worker` look for missed heartbeats.",
+        description=(
+            "How often `vigil serve` and `vigil worker` look for missed heartbeats and store "
+            "new down intervals for availability."
+        ),
     )
 
     github_api_url: str = Field(

@@ -12,9 +12,11 @@ from hypothesis import strategies as st
 
 from tests.factories import make_incident
 from vigil.analytics.availability import availability_by_resource, sla_band
+from vigil.analytics.downtime import refresh_downtime
 from vigil.analytics.intervals import merge
 from vigil.db.store import Store
 from vigil.incidents import service as incidents
+from vigil.incidents.schemas import IncidentUpdate
 from vigil.ingest.models import ResourceStateChange
 
 BASE = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
@@ -90,37 +92,56 @@ spans_st = st.lists(
 
 
 @hsettings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(changes=changes_st, spans=spans_st, start=st.integers(0, 300), length=st.integers(1, 400))
+@given(
+    changes=changes_st,
+    spans=spans_st,
+    start=st.integers(0, 300),
+    length=st.integers(1, 400),
+    split=st.integers(0, 15),
+)
 def test_availability_matches_minute_simulation(
     store: Store,
     changes: list[tuple[str, int, bool]],
     spans: list[tuple[int, int | None]],
     start: int,
     length: int,
+    split: int,
 ) -> None:
-    resource = f"res-{abs(hash((tuple(changes), tuple(spans), start, length)))}"
-    _record(store, resource, changes, spans)
+    """Checked twice: with the stored intervals behind (part of the history arrived after
+    the last refresh, possibly out of order) and after a refresh (SQL aggregates)."""
+    resource = f"res-{abs(hash((tuple(changes), tuple(spans), start, length, split)))}"
+    _record(store, resource, changes[:split], spans[: split // 5])
+    with store.write() as session:
+        refresh_downtime(session=session)
+    _record(store, resource, changes[split:], spans[split // 5 :])
     end = start + length
-    with store.read() as session:
-        got = {
-            r.resource: r
-            for r in availability_by_resource(
-                session=session, start=minute(start), end=minute(end), resources=[resource]
-            )
-        }
     observed, down, runs = _brute(changes, spans, start, end)
-    if observed == 0:
-        assert resource not in got or got[resource].observed_seconds == 0
-        return
-    r = got[resource]
-    assert r.observed_seconds == observed * 60
-    assert r.downtime_seconds == down * 60
-    assert r.unknown_seconds == (length - observed) * 60
-    assert r.availability_percent == pytest.approx(100 * (observed - down) / observed)
-    gaps = [(b[0] - a[1]) * 60 for a, b in pairwise(runs)]
-    assert r.mtbf_seconds == (pytest.approx(sum(gaps) / len(gaps)) if gaps else None)
+    first_observed = end - observed
+    for refreshed in (False, True):
+        if refreshed:
+            with store.write() as session:
+                rebuilt = refresh_downtime(session=session)
+            assert rebuilt == (1 if changes[split:] or spans[split // 5 :] else 0)
+        with store.read() as session:
+            got = {
+                r.resource: r
+                for r in availability_by_resource(
+                    session=session, start=minute(start), end=minute(end), resources=[resource]
+                )
+            }
+        if observed == 0:
+            assert resource not in got or got[resource].observed_seconds == 0
+            continue
+        r = got[resource]
+        assert r.observed_seconds == observed * 60
+        assert r.downtime_seconds == down * 60
+        assert r.unknown_seconds == (length - observed) * 60
+        assert r.availability_percent == pytest.approx(100 * (observed - down) / observed)
+        assert r.failures == sum(1 for a, _ in runs if a > first_observed)
+        gaps = [(b[0] - a[1]) * 60 for a, b in pairwise(runs)]
+        assert r.mtbf_seconds == (pytest.approx(sum(gaps) / len(gaps)) if gaps else None)
 
 
 def test_named_edge_cases(store: Store) -> None:
@@ -135,6 +156,37 @@ def test_named_edge_cases(store: Store) -> None:
     assert r.failures == 1  # 280 starts inside; 100 was already down when the window opened
     assert r.sla_band == "Poor"
     assert r.error_budget_seconds == pytest.approx(0.01 * 200 * 60)
+
+
+def test_incident_moved_to_another_resource_moves_its_downtime(store: Store) -> None:
+    ref = make_incident(store, resource="mv-a", detected_at=minute(10))
+    with store.write() as session:
+        incidents.transition_incident(
+            session=session, ref=ref, target="resolved", actor="t", at=minute(40)
+        )
+        refresh_downtime(session=session)
+    with store.write() as session:
+        incidents.update_incident(
+            session=session,
+            settings=store.settings,
+            ref=ref,
+            data=IncidentUpdate(resource="mv-b"),
+            actor="t",
+        )
+    for refreshed in (False, True):
+        if refreshed:
+            with store.write() as session:
+                assert refresh_downtime(session=session) == 2
+        with store.read() as session:
+            got = {
+                r.resource: r
+                for r in availability_by_resource(
+                    session=session, start=minute(0), end=minute(60), resources=["mv-a", "mv-b"]
+                )
+            }
+        assert set(got) == {"mv-b"}
+        assert got["mv-b"].downtime_seconds == 30 * 60
+        assert got["mv-b"].unknown_seconds == 10 * 60
 
 
 def test_out_of_order_events_and_unknown_time(store: Store) -> None:

@@ -19,22 +19,19 @@ For each resource and window [start, end):
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import Session
 
+from vigil.analytics.downtime import group_by_resource, pending_intervals
 from vigil.analytics.intervals import clip, merge
-from vigil.db.base import epoch_seconds
-from vigil.db.fastpath import PreparedStatement
+from vigil.analytics.models import ResourceDowntime, ResourceObservation
 from vigil.errors import ValidationError
-from vigil.incidents.models import Incident
 from vigil.incidents.schemas import as_utc
-from vigil.ingest.models import ResourceStateChange
 
 __all__ = ["ResourceAvailability", "availability_by_resource", "sla_band"]
 
@@ -72,66 +69,31 @@ class ResourceAvailability(BaseModel):
     mtbf_seconds: float | None
 
 
-def _state_rows(
-    session: Session, start: dt.datetime, end: dt.datetime, resources: Sequence[str] | None
-) -> Iterator[tuple[str, str, float, str]]:
-    """Yield (resource, state_key, epoch seconds, health), ordered by key then time.
+_D = ResourceDowntime
+_LO: Any = bindparam("lo")
+_HI: Any = bindparam("hi")
+_CLIPPED_END = case((_D.end_s.is_(None) | (_D.end_s > _HI), _HI), else_=_D.end_s)
+_CLIPPED_START = case((_D.start_s < _LO, _LO), else_=_D.start_s)
+_AGGREGATES = (
+    select(
+        _D.resource,
+        func.count(),
+        func.sum(_CLIPPED_END - _CLIPPED_START),
+        func.sum(case((_D.start_s > _LO, 1), else_=0)),
+        func.min(_D.start_s),
+        func.max(_D.start_s),
+        func.min(_CLIPPED_END),
+        func.max(_CLIPPED_END),
+    )
+    .where(_D.start_s < _HI, _D.end_s.is_(None) | (_D.end_s > _LO))
+    .group_by(_D.resource)
+)
 
-    Each key's last change before the window comes first, then its changes inside; the
-    inside part walks the (state_key, at) index, so nothing is sorted.
-    """
-    t = ResourceStateChange
-    conn = session.connection()
-    before = (
-        select(t.state_key, func.max(t.at).label("at"))
-        .where(t.at < start)
-        .group_by(t.state_key)
-        .subquery()
-    )
-    cols = (t.resource, t.state_key, epoch_seconds(t.at), t.health)
-    initial = select(*cols).join(
-        before, (t.state_key == before.c.state_key) & (t.at == before.c.at)
-    )
-    inside = select(*cols).where(t.at >= start, t.at < end).order_by(t.state_key, t.at)
+
+def _stored(session: Session, stmt: Any, resources: Sequence[str] | None, **params: Any) -> Any:
     if resources:
-        initial = initial.where(t.resource.in_(resources))
-        inside = inside.where(t.resource.in_(resources))
-    first = {row[1]: row for row in PreparedStatement(initial).execute(conn, {})}
-    # Rows straight from the driver: this loop sees every change in the window.
-    for row in PreparedStatement(inside).execute(conn, {}):
-        head = first.pop(row[1], None)
-        if head is not None:
-            yield head
-        yield row
-    yield from first.values()
-
-
-def _incident_rows(
-    session: Session, start: dt.datetime, end: dt.datetime, resources: Sequence[str] | None
-) -> Any:
-    stmt = select(
-        Incident.resource, epoch_seconds(Incident.detected_at), epoch_seconds(Incident.resolved_at)
-    ).where(
-        Incident.resource.is_not(None),
-        Incident.detected_at < end,
-        or_(Incident.resolved_at.is_(None), Incident.resolved_at > start),
-    )
-    if resources:
-        stmt = stmt.where(Incident.resource.in_(resources))
-    return PreparedStatement(stmt).execute(session.connection(), {})
-
-
-def _incident_first_seen(
-    session: Session, end: dt.datetime, resources: Sequence[str] | None
-) -> Any:
-    stmt = (
-        select(Incident.resource, epoch_seconds(func.min(Incident.detected_at)))
-        .where(Incident.resource.is_not(None), Incident.detected_at < end)
-        .group_by(Incident.resource)
-    )
-    if resources:
-        stmt = stmt.where(Incident.resource.in_(resources))
-    return PreparedStatement(stmt).execute(session.connection(), {})
+        stmt = stmt.where(stmt.selected_columns[0].in_(resources))
+    return session.execute(stmt, params).all()
 
 
 def availability_by_resource(
@@ -142,9 +104,10 @@ def availability_by_resource(
     target_percent: float = 99.0,
     resources: Sequence[str] | None = None,
 ) -> list[ResourceAvailability]:
-    """Compute availability for every resource seen in the state history (or ``resources``).
+    """Compute availability for every resource observed before ``end`` (or ``resources``).
 
-    One ordered pass over the state changes; times are epoch seconds (millisecond precision).
+    Stored intervals are aggregated in SQL (a handful of rows per resource); resources with
+    changes the stored intervals do not have yet are completed in memory from the logs.
     """
     start, end = as_utc(start), as_utc(end)
     if end <= start:
@@ -152,52 +115,62 @@ def availability_by_resource(
     if not 0 < target_percent <= 100:
         raise ValidationError("target_percent must be in (0, 100]", field="target_percent")
     lo, hi = start.timestamp(), end.timestamp()
-    first_seen: dict[str, float] = {}
-    down: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    key: str | None = None
-    resource = ""
-    since, failing = 0.0, False
-    for row_resource, row_key, ts, health in _state_rows(session, start, end, resources):
-        if row_key != key:
-            if key is not None and failing:
-                down[resource].append((since, hi))
-            key, resource, failing = row_key, row_resource, False
-            seen = ts if ts > lo else lo
-            if seen < first_seen.get(resource, hi + 1):
-                first_seen[resource] = seen
-        elif failing:
-            down[resource].append((since, ts))
-        since, failing = (ts if ts > lo else lo), health == "failing"
-    if key is not None and failing:
-        down[resource].append((since, hi))
-    for inc_resource, detected, resolved in _incident_rows(session, start, end, resources):
-        down[inc_resource].append((detected, resolved if resolved is not None else hi))
-    # An incident, even one over before the window, is an observation of its resource.
-    for inc_resource, detected in _incident_first_seen(session, end, resources):
-        seen = max(detected, lo)
-        if seen < first_seen.get(inc_resource, hi + 1):
-            first_seen[inc_resource] = seen
-    return [
-        _result(r, start, end, first_seen[r], down[r], target_percent) for r in sorted(first_seen)
-    ]
+    pending = pending_intervals(session=session)
+    first_seen = dict(
+        _stored(
+            session,
+            select(ResourceObservation.resource, ResourceObservation.first_seen_s),
+            resources,
+        )
+    )
+    for r, t in pending.first_seen.items():
+        if t is None:
+            first_seen.pop(r, None)
+        elif not resources or r in resources:
+            first_seen[r] = t
+    aggregates = {row[0]: row[1:] for row in _stored(session, _AGGREGATES, resources, lo=lo, hi=hi)}
+    stale = {r: since for r, since in pending.since.items() if r in first_seen}
+    kept: dict[str, list[tuple[float, float]]] = {r: [] for r in stale}
+    if stale:
+        rows = session.execute(
+            select(_D.resource, _D.start_s, _D.end_s).where(
+                _D.resource.in_(stale), _D.start_s < hi, _D.end_s.is_(None) | (_D.end_s > lo)
+            )
+        ).all()
+        for resource, intervals in group_by_resource(rows).items():
+            kept[resource] = [iv for iv in intervals if iv[0] < stale[resource]]
+    out = []
+    for resource in sorted(first_seen):
+        seen = first_seen[resource]
+        if seen >= hi:
+            continue
+        observed_from = max(seen, lo)
+        if resource in stale:
+            intervals = kept[resource] + pending.tails[resource]
+            out.append(_result(resource, start, end, observed_from, intervals, target_percent))
+        else:
+            out.append(
+                _from_aggregates(
+                    resource, start, end, seen, aggregates.get(resource), target_percent
+                )
+            )
+    return out
 
 
-def _result(
+def _availability(
     resource: str,
     start: dt.datetime,
     end: dt.datetime,
     observed_from: float,
-    intervals: list[tuple[float, float]],
+    downtime: float,
+    failures: int,
+    mtbf: float | None,
     target_percent: float,
 ) -> ResourceAvailability:
-    hi = end.timestamp()
-    observed = hi - observed_from
-    merged = merge(clip(intervals, observed_from, hi))
-    downtime = sum(b - a for a, b in merged)
+    observed = end.timestamp() - observed_from
     uptime = observed - downtime
     percent = 100.0 * uptime / observed if observed > 0 else None
     budget = (1 - target_percent / 100) * observed
-    gaps = [b[0] - a[1] for a, b in pairwise(merged)]
     return ResourceAvailability(
         resource=resource,
         start=start,
@@ -212,6 +185,59 @@ def _result(
         meets_target=None if percent is None else percent >= target_percent,
         error_budget_seconds=budget,
         error_budget_remaining_seconds=budget - downtime,
-        failures=sum(1 for a, _ in merged if a > observed_from),
-        mtbf_seconds=sum(gaps) / len(gaps) if gaps else None,
+        failures=failures,
+        mtbf_seconds=mtbf,
+    )
+
+
+def _from_aggregates(
+    resource: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    first_seen: float,
+    agg: Any,
+    target_percent: float,
+) -> ResourceAvailability:
+    """Availability from SQL aggregates over disjoint stored intervals.
+
+    With intervals I1..In in order, clipped to the window: the gaps between them sum to
+    (start of In − end of I1) − (downtime − |I1| − |In|); the earliest start is I1's and the
+    latest end In's, because stored intervals never overlap.
+    """
+    lo = start.timestamp()
+    observed_from = max(first_seen, lo)
+    if agg is None:
+        return _availability(resource, start, end, observed_from, 0.0, 0, None, target_percent)
+    n, downtime, after_lo, min_start, max_start, first_end, last_end = agg
+    # An interval that starts when observation does is not a failure that happened.
+    failures = after_lo - (1 if min_start == first_seen and min_start > lo else 0)
+    mtbf = None
+    if n >= 2:
+        first_start, last_start = max(min_start, lo), max(max_start, lo)
+        inner = downtime - (first_end - first_start) - (last_end - last_start)
+        mtbf = ((last_start - first_end) - inner) / (n - 1)
+    return _availability(
+        resource, start, end, observed_from, downtime, failures, mtbf, target_percent
+    )
+
+
+def _result(
+    resource: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    observed_from: float,
+    intervals: list[tuple[float, float]],
+    target_percent: float,
+) -> ResourceAvailability:
+    merged = merge(clip(intervals, observed_from, end.timestamp()))
+    gaps = [b[0] - a[1] for a, b in pairwise(merged)]
+    return _availability(
+        resource,
+        start,
+        end,
+        observed_from,
+        sum(b - a for a, b in merged),
+        sum(1 for a, _ in merged if a > observed_from),
+        sum(gaps) / len(gaps) if gaps else None,
+        target_percent,
     )

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from vigil.cli_support import get_store
+from vigil.db.store import Store
 
 app = typer.Typer(help="Reliability reports (table, json, csv or markdown).", no_args_is_help=True)
 
@@ -19,6 +20,16 @@ Start = Annotated[
 End = Annotated[dt.datetime | None, typer.Option("--end", help="Explicit end (default now).")]
 Format = Annotated[str, typer.Option("--format", "-f", help="table, json, csv or markdown.")]
 Service = Annotated[str | None, typer.Option("--service")]
+
+
+def _refreshed(ctx: typer.Context) -> Store:
+    """The store, with the down intervals brought up to date (one write transaction)."""
+    from vigil.analytics.downtime import refresh_downtime
+
+    store = get_store(ctx)
+    with store.write() as session:
+        refresh_downtime(session=session)
+    return store
 
 
 def _emit(rows: Sequence[Any], fmt: str, columns: Sequence[str] | None = None) -> None:
@@ -58,7 +69,7 @@ def availability(
     from vigil.analytics.reports import window_bounds
 
     lo, hi = window_bounds(window, start, end)
-    with get_store(ctx).read() as session:
+    with _refreshed(ctx).read() as session:
         rows = availability_by_resource(
             session=session, start=lo, end=hi, target_percent=target, resources=resource
         )
@@ -186,7 +197,7 @@ def reliability(
     from vigil.analytics.reports import window_bounds
 
     lo, hi = window_bounds(window, start, end)
-    with get_store(ctx).read() as session:
+    with _refreshed(ctx).read() as session:
         rows = reliability_ranking(session=session, start=lo, end=hi)
     _emit(rows, fmt)
 
@@ -201,7 +212,7 @@ def dashboard(
     from vigil.analytics.panels import dashboard_panels
     from vigil.analytics.reports import parse_window
 
-    with get_store(ctx).read() as session:
+    with _refreshed(ctx).read() as session:
         panels = dashboard_panels(session=session, window=parse_window(window))
     if as_json:
         typer.echo(panels.model_dump_json(indent=2))
@@ -228,5 +239,5 @@ def weekly(ctx: typer.Context, target: Annotated[float, typer.Option("--target")
     """A one-page Markdown report answering seed 002's five questions for the last 7 days."""
     from vigil.analytics.reports import weekly_report
 
-    with get_store(ctx).read() as session:
+    with _refreshed(ctx).read() as session:
         typer.echo(weekly_report(session=session, target_percent=target), nl=False)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["Base", "UTCDateTime", "elapsed_bucket", "epoch_seconds", "utcnow"]
+__all__ = ["Base", "UTCDateTime", "elapsed_bucket", "epoch_diff", "epoch_seconds", "utcnow"]
 
 # Named constraints let Alembic batch migrations alter tables on SQLite and PostgreSQL alike.
 NAMING_CONVENTION = {
@@ -138,3 +138,25 @@ def _epoch_sqlite(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
 def _epoch_pg(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
     (col,) = (compiler.process(c, **kw) for c in element.clauses)
     return f"round(CAST(extract(epoch FROM {col}) AS numeric), 3)::float8"
+
+
+class epoch_diff(FunctionElement[float]):  # noqa: N801 - reads like the SQL it emits
+    """Seconds from the second timestamp to the first, rounded to the millisecond, per backend.
+
+    Deterministic on both backends, so it can define generated columns and indexes.
+    """
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(epoch_diff, "sqlite")
+def _diff_sqlite(element: epoch_diff, compiler: Any, **kw: Any) -> str:
+    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
+    return f"round((julianday({later}) - julianday({earlier})) * 86400.0, 3)"
+
+
+@compiles(epoch_diff, "postgresql")
+def _diff_pg(element: epoch_diff, compiler: Any, **kw: Any) -> str:
+    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
+    return f"round(CAST(extract(epoch FROM {later} - {earlier}) AS numeric), 3)::float8"

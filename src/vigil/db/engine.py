@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.pool import NullPool
 
 from vigil.config import Settings
@@ -51,6 +52,17 @@ def make_engine(settings: Settings, url: str | None = None) -> Engine:
     )
 
 
+class _HintingSQLiteCompiler(SQLiteCompiler):
+    """Render ``select().with_hint(table, "INDEXED BY ix", "sqlite")`` after the table name.
+
+    SQLAlchemy's SQLite compiler drops table hints; a few aggregate queries need SQLite to
+    walk a particular index instead of sorting (the plans are in docs/benchmarks.md).
+    """
+
+    def get_from_hint_text(self, table: Any, text: str | None) -> str | None:
+        return text
+
+
 def _sqlite_engine(settings: Settings, url: str) -> Engine:
     path = sqlite_path(url)
     if path is not None:
@@ -63,6 +75,7 @@ def _sqlite_engine(settings: Settings, url: str) -> Engine:
         },
         poolclass=NullPool if path is None else None,
     )
+    engine.dialect.statement_compiler = _HintingSQLiteCompiler
     synchronous = settings.sqlite_synchronous
     busy_ms = settings.sqlite_busy_timeout_ms
 

@@ -22,8 +22,10 @@ __all__ = ["PreparedStatement", "insert_all_columns"]
 
 
 def insert_all_columns(table: Any) -> Any:
-    """Return ``INSERT INTO table`` binding every column but ``id`` by its name."""
-    return insert(table).values({c: bindparam(c.key) for c in table.c if c.key != "id"})
+    """Return ``INSERT INTO table`` binding every column but ``id`` and generated ones."""
+    return insert(table).values(
+        {c: bindparam(c.key) for c in table.c if c.key != "id" and c.computed is None}
+    )
 
 
 @dataclass(frozen=True)

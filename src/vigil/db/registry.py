@@ -9,6 +9,7 @@ from vigil.db.base import Base
 
 def all_metadata() -> MetaData:
     """Return the metadata with every Vigil table registered."""
+    import vigil.analytics.models
     import vigil.auth.models
     import vigil.incidents.models
     import vigil.ingest.models

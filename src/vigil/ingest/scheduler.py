@@ -14,7 +14,7 @@ log = logging.getLogger("vigil.scheduler")
 
 
 class HeartbeatScheduler:
-    """Check heartbeats every ``heartbeat_check_seconds`` until stopped."""
+    """Every ``heartbeat_check_seconds``: check heartbeats, then refresh down intervals."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -31,6 +31,18 @@ class HeartbeatScheduler:
         """Check until :meth:`stop` is called (blocking)."""
         while not self._stop.wait(self.store.settings.heartbeat_check_seconds):
             self.check_once()
+            self.refresh_once()
+
+    def refresh_once(self) -> int:
+        """Store the down intervals that availability would otherwise recompute per read."""
+        from vigil.analytics.downtime import refresh_downtime
+
+        try:
+            with self.store.write() as session:
+                return refresh_downtime(session=session)
+        except Exception:
+            log.exception("availability refresh failed")
+            return 0
 
     def check_once(self) -> int:
         """Run one check; return how many incidents it opened."""

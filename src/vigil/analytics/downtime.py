@@ -1,0 +1,227 @@
+"""Down intervals per resource, kept in step with the state history and the incidents.
+
+A resource is down while any of its components has a failing status or any of its incidents
+is unresolved (detected → resolved). ``resource_downtime`` stores the union of those
+intervals per resource (maximal, disjoint, epoch seconds, no end while still down), so an
+availability query aggregates a few rows per resource instead of replaying every change.
+
+Both sources are followed through append-only logs: new ``resource_state_changes`` rows and
+new ``timeline_entries`` rows (every incident change writes one) past the watermarks in
+``analytics_watermarks``. For each resource they touch, from time T (the earliest time they
+concern), the intervals are recomputed from T' = the start of the stored interval that
+contains T (or T itself): just before T' the resource was up, so every component was
+healthy and only changes and incidents from T' on matter.
+
+:func:`pending_intervals` does that in memory (readers see exact numbers without writing);
+:func:`refresh_downtime` stores the result and moves the watermarks (the scheduler in
+``vigil serve``/``vigil worker`` calls it, as does ``vigil report``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from vigil.analytics.intervals import merge
+from vigil.analytics.models import AnalyticsWatermark, ResourceDowntime, ResourceObservation
+from vigil.db.base import epoch_seconds
+from vigil.db.fastpath import PreparedStatement
+from vigil.incidents.models import Incident, TimelineEntry
+from vigil.ingest.models import ResourceStateChange
+
+__all__ = ["Pending", "pending_intervals", "refresh_downtime"]
+
+STATES, TIMELINE = "resource_state_changes", "timeline_entries"
+_LOCK_KEY = 0x56_49_47_49_4C_41  # "VIGILA": one refresher at a time on PostgreSQL
+_MARGIN = 0.001  # epoch seconds are rounded to the millisecond
+
+Interval = tuple[float, float]
+_T = ResourceStateChange
+_BIND_AT = bindparam("since", type_=_T.at.type)
+_CHANGES = PreparedStatement(
+    select(_T.state_key, epoch_seconds(_T.at), _T.health)
+    .where(_T.resource == bindparam("resource"), _T.at >= _BIND_AT)
+    .order_by(_T.at, _T.id)
+)
+_INCIDENTS = PreparedStatement(
+    select(epoch_seconds(Incident.detected_at), epoch_seconds(Incident.resolved_at)).where(
+        Incident.resource == bindparam("resource"),
+        Incident.detected_at >= bindparam("since", type_=Incident.detected_at.type),
+    )
+)
+_CONTAINING = PreparedStatement(
+    select(ResourceDowntime.start_s).where(
+        ResourceDowntime.resource == bindparam("resource"),
+        ResourceDowntime.start_s <= bindparam("t"),
+        (ResourceDowntime.end_s.is_(None)) | (ResourceDowntime.end_s >= bindparam("t")),
+    )
+)
+_FIRST_CHANGE = PreparedStatement(
+    select(epoch_seconds(func.min(_T.at))).where(_T.resource == bindparam("resource"))
+)
+_FIRST_INCIDENT = PreparedStatement(
+    select(epoch_seconds(func.min(Incident.detected_at))).where(
+        Incident.resource == bindparam("resource")
+    )
+)
+
+
+class Pending:
+    """Resources whose stored intervals are behind the logs, with their recomputed tails."""
+
+    def __init__(self) -> None:
+        self.since: dict[str, float] = {}  # T' per resource
+        self.tails: dict[str, list[Interval]] = {}  # intervals from T' on (end inf = open)
+        self.first_seen: dict[str, float | None] = {}
+        self.marks: dict[str, int] = {}
+
+
+def _watermarks(session: Session) -> dict[str, int]:
+    rows = session.execute(select(AnalyticsWatermark.name, AnalyticsWatermark.value)).all()
+    return {name: int(value) for name, value in rows}
+
+
+def _dirty(session: Session, marks: dict[str, int]) -> tuple[dict[str, float], dict[str, int]]:
+    """Return {resource: earliest affected time} and the new watermarks."""
+    dirty: dict[str, float] = {}
+
+    def touch(resource: str | None, at: float | None) -> None:
+        if resource is not None and at is not None and at < dirty.get(resource, math.inf):
+            dirty[resource] = at
+
+    top_state = session.execute(select(func.max(_T.id))).scalar() or 0
+    top_timeline = session.execute(select(func.max(TimelineEntry.id))).scalar() or 0
+    low_state, low_timeline = marks.get(STATES, 0), marks.get(TIMELINE, 0)
+    if top_state > low_state:
+        stmt = (
+            select(_T.resource, epoch_seconds(func.min(_T.at)))
+            .where(_T.id > low_state, _T.id <= top_state)
+            .group_by(_T.resource)
+        )
+        for resource, at in session.execute(stmt):
+            touch(resource, at)
+    if top_timeline > low_timeline:
+        e = TimelineEntry
+        stmt2 = (
+            select(Incident.resource, epoch_seconds(Incident.detected_at), e.kind, e.changes)
+            .join(Incident, Incident.id == e.incident_id)
+            .where(e.id > low_timeline, e.id <= top_timeline)
+        )
+        for resource, detected, kind, changes in session.execute(stmt2):
+            touch(resource, detected)
+            if kind == "updated" and "resource" in changes:
+                # The incident moved away from a resource: that one's intervals change too.
+                touch(changes["resource"].get("from"), detected)
+    return dirty, {STATES: top_state, TIMELINE: top_timeline}
+
+
+def _tail(session: Session, resource: str, since: float) -> list[Interval]:
+    """Down intervals of ``resource`` from ``since`` on, merged; inf marks an open end."""
+    conn = session.connection()
+    at = dt.datetime.fromtimestamp(since - _MARGIN, dt.UTC)
+    raw: list[Interval] = []
+    failing_since: dict[str, float] = {}
+    for key, ts, health in _CHANGES.execute(conn, {"resource": resource, "since": at}):
+        ts = max(ts, since)
+        began = failing_since.get(key)
+        if health == "failing":
+            if began is None:
+                failing_since[key] = ts
+        elif began is not None:
+            raw.append((began, ts))
+            del failing_since[key]
+    raw.extend((began, math.inf) for began in failing_since.values())
+    for detected, resolved in _INCIDENTS.execute(conn, {"resource": resource, "since": at}):
+        raw.append((max(detected, since), math.inf if resolved is None else resolved))
+    return [(a, b) for a, b in merge(raw) if b > a]
+
+
+def _first_seen(session: Session, resource: str) -> float | None:
+    conn = session.connection()
+    seen = [
+        stmt.execute(conn, {"resource": resource}).fetchone()[0]
+        for stmt in (_FIRST_CHANGE, _FIRST_INCIDENT)
+    ]
+    known = [s for s in seen if s is not None]
+    return min(known) if known else None
+
+
+def pending_intervals(*, session: Session) -> Pending:
+    """Recompute, without writing, the intervals the stored ones are missing."""
+    pending = Pending()
+    marks = _watermarks(session)
+    dirty, pending.marks = _dirty(session, marks)
+    conn = session.connection()
+    for resource, t in dirty.items():
+        row = _CONTAINING.execute(conn, {"resource": resource, "t": t}).fetchone()
+        since = t if row is None else min(t, row[0])
+        pending.since[resource] = since
+        pending.tails[resource] = _tail(session, resource, since)
+        # None: nothing observes it any more (its only incident moved to another resource).
+        pending.first_seen[resource] = _first_seen(session, resource)
+    return pending
+
+
+def refresh_downtime(*, session: Session) -> int:
+    """Store what :func:`pending_intervals` finds and move the watermarks; return resources.
+
+    Runs in the caller's write transaction. On PostgreSQL it first waits for writers holding
+    lower ids to commit (a SHARE lock on both logs), so no row is ever skipped.
+    """
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        marks = _watermarks(session)
+        top_state = session.execute(select(func.max(_T.id))).scalar() or 0
+        top_timeline = session.execute(select(func.max(TimelineEntry.id))).scalar() or 0
+        if top_state <= marks.get(STATES, 0) and top_timeline <= marks.get(TIMELINE, 0):
+            return 0
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+        session.execute(text(f"LOCK TABLE {STATES}, {TIMELINE} IN SHARE MODE"))
+    pending = pending_intervals(session=session)
+    d = ResourceDowntime
+    for resource, since in pending.since.items():
+        session.execute(delete(d).where(d.resource == resource, d.start_s >= since))
+        rows = [
+            {"resource": resource, "start_s": a, "end_s": None if b == math.inf else b}
+            for a, b in pending.tails[resource]
+        ]
+        if rows:
+            session.execute(insert(d), rows)
+    if pending.first_seen:
+        o = ResourceObservation
+        known = dict(
+            session.execute(
+                select(o.resource, o.first_seen_s).where(o.resource.in_(pending.first_seen))
+            ).all()
+        )
+        for resource, first in pending.first_seen.items():
+            if first is None:
+                session.execute(delete(o).where(o.resource == resource))
+            elif resource in known:
+                if known[resource] != first:
+                    session.execute(
+                        update(o).where(o.resource == resource).values(first_seen_s=first)
+                    )
+            else:
+                session.execute(insert(o).values(resource=resource, first_seen_s=first))
+    for name, value in pending.marks.items():
+        updated = session.execute(
+            update(AnalyticsWatermark).where(AnalyticsWatermark.name == name).values(value=value)
+        )
+        if not updated.rowcount:  # type: ignore[attr-defined]
+            session.execute(insert(AnalyticsWatermark).values(name=name, value=value))
+    session.flush()
+    return len(pending.since)
+
+
+def group_by_resource(rows: Any) -> dict[str, list[Interval]]:
+    """Group (resource, start, end-or-None) rows into interval lists (None → inf)."""
+    out: dict[str, list[Interval]] = defaultdict(list)
+    for resource, a, b in rows:
+        out[resource].append((a, math.inf if b is None else b))
+    return out

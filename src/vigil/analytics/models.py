@@ -1,0 +1,48 @@
+"""Derived tables that keep availability reads proportional to resources, not to history.
+
+``resource_downtime`` holds, per resource, its maximal down intervals (the union of its
+components' failing intervals and its incidents' impact intervals) in epoch seconds; an
+interval still going on has no end. ``resource_observations`` holds when each resource was
+first observed. Both are derived from ``resource_state_changes`` and ``incidents`` by
+:func:`vigil.analytics.downtime.refresh_downtime`, which follows the two append-only logs
+(state changes and the incident timeline) from the watermarks in ``analytics_watermarks``.
+They can be dropped and rebuilt at any time: nothing else is stored in them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Float, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from vigil.db.base import Base
+
+__all__ = ["AnalyticsWatermark", "ResourceDowntime", "ResourceObservation"]
+
+
+class ResourceDowntime(Base):
+    """One maximal down interval of a resource; intervals of a resource never overlap."""
+
+    __tablename__ = "resource_downtime"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    resource: Mapped[str] = mapped_column(String(200), primary_key=True)
+    start_s: Mapped[float] = mapped_column(Float, primary_key=True)
+    end_s: Mapped[float | None] = mapped_column(Float)
+
+
+class ResourceObservation(Base):
+    """When a resource was first observed (first status change or first incident)."""
+
+    __tablename__ = "resource_observations"
+
+    resource: Mapped[str] = mapped_column(String(200), primary_key=True)
+    first_seen_s: Mapped[float] = mapped_column(Float)
+
+
+class AnalyticsWatermark(Base):
+    """How far a derived table has followed an append-only log (the last row id read)."""
+
+    __tablename__ = "analytics_watermarks"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
