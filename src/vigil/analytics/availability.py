@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
@@ -27,9 +28,10 @@ from pydantic import BaseModel
 from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import Session
 
-from vigil.analytics.downtime import group_by_resource, pending_intervals
+from vigil.analytics.downtime import pending_intervals
 from vigil.analytics.intervals import clip, merge
 from vigil.analytics.models import ResourceDowntime, ResourceObservation
+from vigil.db.fastpath import PreparedStatement
 from vigil.errors import ValidationError
 from vigil.incidents.schemas import as_utc
 
@@ -74,20 +76,84 @@ _LO: Any = bindparam("lo")
 _HI: Any = bindparam("hi")
 _CLIPPED_END = case((_D.end_s.is_(None) | (_D.end_s > _HI), _HI), else_=_D.end_s)
 _CLIPPED_START = case((_D.start_s < _LO, _LO), else_=_D.start_s)
-_AGGREGATES = (
-    select(
-        _D.resource,
-        func.count(),
-        func.sum(_CLIPPED_END - _CLIPPED_START),
-        func.sum(case((_D.start_s > _LO, 1), else_=0)),
-        func.min(_D.start_s),
-        func.max(_D.start_s),
-        func.min(_CLIPPED_END),
-        func.max(_CLIPPED_END),
-    )
-    .where(_D.start_s < _HI, _D.end_s.is_(None) | (_D.end_s > _LO))
-    .group_by(_D.resource)
+_AGG_COLUMNS = (
+    func.count(),
+    func.sum(_CLIPPED_END - _CLIPPED_START),
+    func.sum(case((_D.start_s > _LO, 1), else_=0)),
+    func.min(_D.start_s),
+    func.max(_D.start_s),
+    func.min(_CLIPPED_END),
+    func.max(_CLIPPED_END),
 )
+_IN_WINDOW = (_D.start_s < _HI, _D.end_s.is_(None) | (_D.end_s > _LO))
+_AGGREGATES = select(_D.resource, *_AGG_COLUMNS).where(*_IN_WINDOW).group_by(_D.resource)
+# The stored part of a resource whose later intervals are being recomputed.
+_AGGREGATE_BEFORE = PreparedStatement(
+    select(*_AGG_COLUMNS).where(
+        *_IN_WINDOW, _D.resource == bindparam("resource"), _D.start_s < bindparam("since")
+    )
+)
+
+
+@dataclass
+class _Summary:
+    """Disjoint intervals in order, clipped to [observed_from, end): what availability needs."""
+
+    n: int = 0
+    downtime: float = 0.0
+    failures: int = 0
+    first: tuple[float, float] = (0.0, 0.0)
+    last: tuple[float, float] = (0.0, 0.0)
+    gaps: float = 0.0  # sum of the up time between consecutive intervals
+
+    @classmethod
+    def of(cls, merged: list[tuple[float, float]], observed_from: float) -> _Summary:
+        if not merged:
+            return cls()
+        return cls(
+            n=len(merged),
+            downtime=sum(b - a for a, b in merged),
+            failures=sum(1 for a, _ in merged if a > observed_from),
+            first=merged[0],
+            last=merged[-1],
+            gaps=sum(b[0] - a[1] for a, b in pairwise(merged)),
+        )
+
+    @classmethod
+    def from_sql(cls, agg: Any, lo: float, first_seen: float) -> _Summary:
+        """From SQL aggregates over stored intervals, which never overlap.
+
+        With I1..In in order: the earliest start and end are I1's, the latest In's, and the
+        gaps sum to (start of In − end of I1) − (downtime − |I1| − |In|).
+        """
+        n, downtime, after_lo, min_start, max_start, first_end, last_end = agg
+        if not n:
+            return cls()
+        first = (max(min_start, lo), first_end)
+        last = (max(max_start, lo), last_end)
+        inner = downtime - (first[1] - first[0]) - (last[1] - last[0])
+        return cls(
+            n=n,
+            downtime=downtime,
+            # An interval that starts when observation does is not a failure that happened.
+            failures=after_lo - (1 if min_start == first_seen and min_start > lo else 0),
+            first=first,
+            last=last,
+            gaps=(last[0] - first[1]) - inner if n >= 2 else 0.0,
+        )
+
+    def then(self, later: _Summary) -> _Summary:
+        """This sequence followed by ``later``, which starts after this one ends."""
+        if not self.n or not later.n:
+            return later if not self.n else self
+        return _Summary(
+            n=self.n + later.n,
+            downtime=self.downtime + later.downtime,
+            failures=self.failures + later.failures,
+            first=self.first,
+            last=later.last,
+            gaps=self.gaps + later.gaps + (later.first[0] - self.last[1]),
+        )
 
 
 def _stored(session: Session, stmt: Any, resources: Sequence[str] | None, **params: Any) -> Any:
@@ -106,8 +172,9 @@ def availability_by_resource(
 ) -> list[ResourceAvailability]:
     """Compute availability for every resource observed before ``end`` (or ``resources``).
 
-    Stored intervals are aggregated in SQL (a handful of rows per resource); resources with
-    changes the stored intervals do not have yet are completed in memory from the logs.
+    Stored intervals are aggregated in SQL; for resources with changes the stored intervals
+    do not have yet, the stored part before the change is aggregated and the rest recomputed
+    from the logs in memory.
     """
     start, end = as_utc(start), as_utc(end)
     if end <= start:
@@ -115,7 +182,7 @@ def availability_by_resource(
     if not 0 < target_percent <= 100:
         raise ValidationError("target_percent must be in (0, 100]", field="target_percent")
     lo, hi = start.timestamp(), end.timestamp()
-    pending = pending_intervals(session=session)
+    pending = pending_intervals(session=session, resources=resources)
     first_seen = dict(
         _stored(
             session,
@@ -126,48 +193,38 @@ def availability_by_resource(
     for r, t in pending.first_seen.items():
         if t is None:
             first_seen.pop(r, None)
-        elif not resources or r in resources:
+        else:
             first_seen[r] = t
     aggregates = {row[0]: row[1:] for row in _stored(session, _AGGREGATES, resources, lo=lo, hi=hi)}
-    stale = {r: since for r, since in pending.since.items() if r in first_seen}
-    kept: dict[str, list[tuple[float, float]]] = {r: [] for r in stale}
-    if stale:
-        rows = session.execute(
-            select(_D.resource, _D.start_s, _D.end_s).where(
-                _D.resource.in_(stale), _D.start_s < hi, _D.end_s.is_(None) | (_D.end_s > lo)
-            )
-        ).all()
-        for resource, intervals in group_by_resource(rows).items():
-            kept[resource] = [iv for iv in intervals if iv[0] < stale[resource]]
+    conn = session.connection()
     out = []
     for resource in sorted(first_seen):
         seen = first_seen[resource]
         if seen >= hi:
             continue
         observed_from = max(seen, lo)
-        if resource in stale:
-            intervals = kept[resource] + pending.tails[resource]
-            out.append(_result(resource, start, end, observed_from, intervals, target_percent))
+        since = pending.since.get(resource)
+        if since is None:
+            summary = _Summary.from_sql(aggregates.get(resource, (0,) * 7), lo, seen)
         else:
-            out.append(
-                _from_aggregates(
-                    resource, start, end, seen, aggregates.get(resource), target_percent
-                )
-            )
+            params = {"resource": resource, "since": since, "lo": lo, "hi": hi}
+            before = _AGGREGATE_BEFORE.execute(conn, params).fetchone()
+            tail = merge(clip(pending.tails[resource], observed_from, hi))
+            summary = _Summary.from_sql(before, lo, seen).then(_Summary.of(tail, observed_from))
+        out.append(_result(resource, start, end, observed_from, summary, target_percent))
     return out
 
 
-def _availability(
+def _result(
     resource: str,
     start: dt.datetime,
     end: dt.datetime,
     observed_from: float,
-    downtime: float,
-    failures: int,
-    mtbf: float | None,
+    summary: _Summary,
     target_percent: float,
 ) -> ResourceAvailability:
     observed = end.timestamp() - observed_from
+    downtime = summary.downtime
     uptime = observed - downtime
     percent = 100.0 * uptime / observed if observed > 0 else None
     budget = (1 - target_percent / 100) * observed
@@ -185,59 +242,6 @@ def _availability(
         meets_target=None if percent is None else percent >= target_percent,
         error_budget_seconds=budget,
         error_budget_remaining_seconds=budget - downtime,
-        failures=failures,
-        mtbf_seconds=mtbf,
-    )
-
-
-def _from_aggregates(
-    resource: str,
-    start: dt.datetime,
-    end: dt.datetime,
-    first_seen: float,
-    agg: Any,
-    target_percent: float,
-) -> ResourceAvailability:
-    """Availability from SQL aggregates over disjoint stored intervals.
-
-    With intervals I1..In in order, clipped to the window: the gaps between them sum to
-    (start of In − end of I1) − (downtime − |I1| − |In|); the earliest start is I1's and the
-    latest end In's, because stored intervals never overlap.
-    """
-    lo = start.timestamp()
-    observed_from = max(first_seen, lo)
-    if agg is None:
-        return _availability(resource, start, end, observed_from, 0.0, 0, None, target_percent)
-    n, downtime, after_lo, min_start, max_start, first_end, last_end = agg
-    # An interval that starts when observation does is not a failure that happened.
-    failures = after_lo - (1 if min_start == first_seen and min_start > lo else 0)
-    mtbf = None
-    if n >= 2:
-        first_start, last_start = max(min_start, lo), max(max_start, lo)
-        inner = downtime - (first_end - first_start) - (last_end - last_start)
-        mtbf = ((last_start - first_end) - inner) / (n - 1)
-    return _availability(
-        resource, start, end, observed_from, downtime, failures, mtbf, target_percent
-    )
-
-
-def _result(
-    resource: str,
-    start: dt.datetime,
-    end: dt.datetime,
-    observed_from: float,
-    intervals: list[tuple[float, float]],
-    target_percent: float,
-) -> ResourceAvailability:
-    merged = merge(clip(intervals, observed_from, end.timestamp()))
-    gaps = [b[0] - a[1] for a, b in pairwise(merged)]
-    return _availability(
-        resource,
-        start,
-        end,
-        observed_from,
-        sum(b - a for a, b in merged),
-        sum(1 for a, _ in merged if a > observed_from),
-        sum(gaps) / len(gaps) if gaps else None,
-        target_percent,
+        failures=summary.failures,
+        mtbf_seconds=summary.gaps / (summary.n - 1) if summary.n >= 2 else None,
     )

@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections import defaultdict
-from typing import Any
+from collections.abc import Sequence
 
 from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
@@ -86,9 +85,12 @@ def _watermarks(session: Session) -> dict[str, int]:
     return {name: int(value) for name, value in rows}
 
 
-def _dirty(session: Session, marks: dict[str, int]) -> tuple[dict[str, float], dict[str, int]]:
-    """Return {resource: earliest affected time} and the new watermarks."""
+def _dirty(
+    session: Session, marks: dict[str, int]
+) -> tuple[dict[str, float], set[str], dict[str, int]]:
+    """Return {resource: earliest affected time}, resources an incident left, new watermarks."""
     dirty: dict[str, float] = {}
+    left: set[str] = set()
 
     def touch(resource: str | None, at: float | None) -> None:
         if resource is not None and at is not None and at < dirty.get(resource, math.inf):
@@ -116,8 +118,11 @@ def _dirty(session: Session, marks: dict[str, int]) -> tuple[dict[str, float], d
             touch(resource, detected)
             if kind == "updated" and "resource" in changes:
                 # The incident moved away from a resource: that one's intervals change too.
-                touch(changes["resource"].get("from"), detected)
-    return dirty, {STATES: top_state, TIMELINE: top_timeline}
+                old = changes["resource"].get("from")
+                touch(old, detected)
+                if old is not None:
+                    left.add(old)
+    return dirty, left, {STATES: top_state, TIMELINE: top_timeline}
 
 
 def _tail(session: Session, resource: str, since: float) -> list[Interval]:
@@ -151,19 +156,30 @@ def _first_seen(session: Session, resource: str) -> float | None:
     return min(known) if known else None
 
 
-def pending_intervals(*, session: Session) -> Pending:
-    """Recompute, without writing, the intervals the stored ones are missing."""
+def pending_intervals(*, session: Session, resources: Sequence[str] | None = None) -> Pending:
+    """Recompute, without writing, the intervals the stored ones are missing (of ``resources``)."""
     pending = Pending()
-    marks = _watermarks(session)
-    dirty, pending.marks = _dirty(session, marks)
+    dirty, left, pending.marks = _dirty(session, _watermarks(session))
+    if resources is not None:
+        wanted = set(resources)
+        dirty = {r: t for r, t in dirty.items() if r in wanted}
     conn = session.connection()
+    o = ResourceObservation
+    known: dict[str, float] = {}
+    names = sorted(dirty)
+    for i in range(0, len(names), 500):
+        stmt = select(o.resource, o.first_seen_s).where(o.resource.in_(names[i : i + 500]))
+        known.update((r, t) for r, t in session.execute(stmt))
     for resource, t in dirty.items():
         row = _CONTAINING.execute(conn, {"resource": resource, "t": t}).fetchone()
         since = t if row is None else min(t, row[0])
         pending.since[resource] = since
         pending.tails[resource] = _tail(session, resource, since)
-        # None: nothing observes it any more (its only incident moved to another resource).
-        pending.first_seen[resource] = _first_seen(session, resource)
+        if resource in left:
+            pending.first_seen[resource] = _first_seen(session, resource)
+        else:
+            # Every observation after the watermark is at t or later; earlier ones are known.
+            pending.first_seen[resource] = min(t, known.get(resource, math.inf))
     return pending
 
 
@@ -217,11 +233,3 @@ def refresh_downtime(*, session: Session) -> int:
             session.execute(insert(AnalyticsWatermark).values(name=name, value=value))
     session.flush()
     return len(pending.since)
-
-
-def group_by_resource(rows: Any) -> dict[str, list[Interval]]:
-    """Group (resource, start, end-or-None) rows into interval lists (None → inf)."""
-    out: dict[str, list[Interval]] = defaultdict(list)
-    for resource, a, b in rows:
-        out[resource].append((a, math.inf if b is None else b))
-    return out

@@ -98,6 +98,8 @@ class ResourceStateChange(Base):
 
     __table_args__ = (
         Index("ix_resource_state_changes_key_at", "state_key", "at"),
+        # A resource's history from a time on (availability refresh) and its first change.
+        Index("ix_resource_state_changes_resource_at", "resource", "at"),
         Index("ix_resource_state_changes_at", "at"),
     )
 

@@ -45,6 +45,10 @@ def upgrade() -> None:
         sa.Column("first_seen_s", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("resource", name=op.f("pk_resource_observations")),
     )
+    with op.batch_alter_table("resource_state_changes", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_resource_state_changes_resource_at", ["resource", "at"], unique=False
+        )
     # SQLite can only add virtual generated columns (and indexes them); PostgreSQL stores them.
     persisted = True if op.get_context().dialect.name == "postgresql" else None
     with op.batch_alter_table("incidents", schema=None) as batch_op:
@@ -74,6 +78,8 @@ def downgrade() -> None:
         batch_op.drop_index("ix_incidents_service_response")
         for name in DURATIONS:
             batch_op.drop_column(name)
+    with op.batch_alter_table("resource_state_changes", schema=None) as batch_op:
+        batch_op.drop_index("ix_resource_state_changes_resource_at")
     op.drop_table("resource_observations")
     op.drop_table("resource_downtime")
     op.drop_table("analytics_watermarks")
