@@ -15,7 +15,7 @@ from vigil.incidents.models import Incident
 from vigil.ingest import heartbeats, maintenance
 from vigil.ingest.models import Event, ResourceStateChange
 from vigil.ingest.receivers import events_to_signals
-from vigil.ingest.service import ingest_signals
+from vigil.ingest.service import IngestCache, ingest_signals
 from vigil.ingest.signals import Outcome
 
 T0 = dt.datetime(2026, 2, 1, 12, tzinfo=dt.UTC)
@@ -217,3 +217,35 @@ def test_heartbeats_open_and_resolve(store: Store) -> None:
             incidents.get_incident(session=session, ref=out[0].incident_id or "").status
             == "resolved"
         )
+
+
+def test_writer_cache_notices_every_other_writer(store: Store) -> None:
+    cache = IngestCache()
+
+    def csend(*events: dict[str, object]) -> list[str]:
+        signals = events_to_signals(store.settings, list(events), sender="monitor")
+        with store.write() as session:
+            out = ingest_signals(
+                session=session, settings=store.settings, signals=signals, cache=cache
+            )
+        return [o.outcome for o in out]
+
+    assert csend(ev("wc", "stuck", 0)) == ["opened"]
+    assert csend(ev("wc", "stuck", 1)) == ["updated"]
+    assert "wc|ffmpeg" in cache.known_active  # served from the cache this time
+    with store.write() as session:
+        (first,) = session.scalars(select(Incident.human_id).where(Incident.resource == "wc"))
+        incidents.transition_incident(session=session, ref=first, target="resolved", actor="op")
+    assert csend(ev("wc", "stuck", 2)) == ["opened"]  # not an update of the resolved one
+    assert send(store, ev("wc", "active", 3))[0].outcome == "resolved"  # a writer without it
+    assert csend(ev("wc", "active", 4)) == ["recorded"]
+    assert csend(ev("wc", "stopped", 5)) == ["opened"]
+    with store.read() as session:
+        statuses = sorted(
+            session.scalars(select(Incident.status).where(Incident.resource == "wc")).all()
+        )
+        last_seen = session.scalars(
+            select(func.max(ResourceStateChange.at)).where(ResourceStateChange.resource == "wc")
+        ).one()
+    assert statuses == ["open", "resolved", "resolved"]
+    assert last_seen == T0 + dt.timedelta(minutes=5)

@@ -26,7 +26,7 @@ from vigil.ingest.pipeline import IngestPipeline
 from vigil.ingest.receivers import (
     PagerDutyError,
     alerts_to_signals,
-    events_to_signals,
+    events_json_to_signals,
     pagerduty_to_signal,
 )
 from vigil.ingest.resources import ResourceStateRead, list_states
@@ -139,7 +139,8 @@ async def post_events(request: Request) -> Response:
     """
     # The header is read here rather than through a dependency: this is the hottest route.
     sender = await ingest_sender(request, request.headers.get("authorization"))
-    signals = events_to_signals(request.app.state.settings, await _json(request), sender=sender)
+    body = await request.body()
+    signals = events_json_to_signals(request.app.state.settings, body, sender=sender)
     return _response(await _commit(request, signals))
 
 

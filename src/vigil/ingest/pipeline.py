@@ -17,7 +17,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from vigil.db.store import Store
-from vigil.ingest.service import ingest_signals
+from vigil.ingest.service import IngestCache, ingest_signals
 from vigil.ingest.signals import Outcome, Signal
 from vigil.metrics import Metrics
 
@@ -42,6 +42,8 @@ class IngestPipeline:
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self.batches = 0
+        # SQLite serializes writers, so this writer can tell when its cache is still true.
+        self.cache = IngestCache() if store.backend == "sqlite" else None
 
     def start(self) -> None:
         """Start the writer thread."""
@@ -90,8 +92,11 @@ class IngestPipeline:
                     session=session,
                     settings=self.store.settings,
                     signals=[s for job in batch for s in job.signals],
+                    cache=self.cache,
                 )
         except Exception as exc:
+            if self.cache is not None:
+                self.cache.clear()  # it holds what the rolled-back batch changed
             if len(batch) > 1:
                 # Isolate the failing request so the others still commit.
                 for job in batch:

@@ -8,6 +8,7 @@ import json
 import uuid
 from typing import Any
 
+from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
 from vigil.config import Settings
@@ -20,6 +21,7 @@ from vigil.ingest.signals import Signal, classify_status, state_key
 __all__ = [
     "PagerDutyError",
     "alerts_to_signals",
+    "events_json_to_signals",
     "events_to_signals",
     "pagerduty_to_signal",
     "parse_time",
@@ -70,33 +72,82 @@ def _pydantic_message(exc: PydanticValidationError, prefix: str = "") -> Validat
     return ValidationError(f"{field}: {err['msg']}", field=field)
 
 
+_EVENT_LIST: TypeAdapter[list[EventIn]] = TypeAdapter(list[EventIn])
+
+
 def events_to_signals(settings: Settings, body: Any, *, sender: str) -> list[Signal]:
     """Validate one native event or a list of them; raise on the first bad one (nothing applied)."""
-    items = body if isinstance(body, list) else [body]
-    if not items:
-        raise ValidationError("the request holds no events", field="body")
-    if len(items) > settings.ingest_max_events:
-        from vigil.errors import PayloadTooLargeError
-
-        raise PayloadTooLargeError(
-            f"{len(items)} events in one request; the limit is {settings.ingest_max_events} "
-            "(ingest_max_events)"
-        )
-    now = utcnow()
-    signals = []
+    is_list = isinstance(body, list)
+    items = body if is_list else [body]
+    _check_count(settings, len(items))
+    events = []
     for i, raw in enumerate(items):
-        prefix = f"[{i}]." if isinstance(body, list) else ""
+        prefix = f"[{i}]." if is_list else ""
         if not isinstance(raw, dict):
             raise ValidationError(
                 f"{prefix or 'body'}: an event must be a JSON object", field=prefix or "body"
             )
         try:
-            event = EventIn.model_validate(raw)
+            events.append(EventIn.model_validate(raw))
         except PydanticValidationError as exc:
             raise _pydantic_message(exc, prefix) from exc
-        status, health, default_severity = classify_status(
-            settings, event.status, field=f"{prefix}status"
+    return _signals(settings, events, is_list=is_list, sender=sender)
+
+
+def events_json_to_signals(settings: Settings, raw: bytes, *, sender: str) -> list[Signal]:
+    """Like :func:`events_to_signals`, straight from the request body (parsed and validated
+    in one pass by pydantic-core)."""
+    is_list = raw.lstrip()[:1] == b"["
+    try:
+        events = _EVENT_LIST.validate_json(raw) if is_list else [EventIn.model_validate_json(raw)]
+    except PydanticValidationError as exc:
+        err = exc.errors()[0]
+        if err["type"] == "json_invalid":
+            raise ValidationError(
+                f"the body is not valid JSON: {err['msg']}", field="body"
+            ) from exc
+        loc = list(err["loc"])
+        if is_list and loc and isinstance(loc[0], int):
+            prefix = f"[{loc[0]}]."
+            if len(loc) == 1 or err["type"] == "model_type":
+                raise ValidationError(
+                    f"{prefix}: an event must be a JSON object", field=prefix
+                ) from exc
+            field = prefix + ".".join(str(p) for p in loc[1:])
+            raise ValidationError(f"{field}: {err['msg']}", field=field) from exc
+        if not is_list and err["type"] == "model_type":
+            raise ValidationError("body: an event must be a JSON object", field="body") from exc
+        raise _pydantic_message(exc) from exc
+    _check_count(settings, len(events))
+    return _signals(settings, events, is_list=is_list, sender=sender)
+
+
+def _check_count(settings: Settings, n: int) -> None:
+    if not n:
+        raise ValidationError("the request holds no events", field="body")
+    if n > settings.ingest_max_events:
+        from vigil.errors import PayloadTooLargeError
+
+        raise PayloadTooLargeError(
+            f"{n} events in one request; the limit is {settings.ingest_max_events} "
+            "(ingest_max_events)"
         )
+
+
+def _signals(
+    settings: Settings, events: list[EventIn], *, is_list: bool, sender: str
+) -> list[Signal]:
+    now = utcnow()
+    signals = []
+    # Statuses repeat: classify each distinct one once.
+    known: dict[str, tuple[str, str, str | None]] = {}
+    for i, event in enumerate(events):
+        prefix = f"[{i}]." if is_list else ""
+        classified = known.get(event.status)
+        if classified is None:
+            classified = classify_status(settings, event.status, field=f"{prefix}status")
+            known[event.status] = classified
+        status, health, default_severity = classified
         severity = (
             normalize_severity(event.severity, field=f"{prefix}severity")
             if event.severity

@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, text, update
+from sqlalchemy import Table, bindparam, case, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from vigil.config import Settings
@@ -29,7 +29,7 @@ from vigil.ingest.models import Event, ResourceState, ResourceStateChange
 from vigil.ingest.resolutions import Resolutions
 from vigil.ingest.signals import Outcome, Signal
 
-__all__ = ["ingest_signals"]
+__all__ = ["IngestCache", "ingest_signals"]
 
 _CHUNK = 500
 _STATE_COLS = (
@@ -73,7 +73,15 @@ _TOUCH_INCIDENT = PreparedStatement(
     .where(_table(Incident).c.id == bindparam("pk"))
     .values(
         occurrence_count=_table(Incident).c.occurrence_count + bindparam("n"),
-        last_seen_at=bindparam("seen"),
+        # Never backwards, whatever the batch thought the last sighting was.
+        last_seen_at=case(
+            (
+                _table(Incident).c.last_seen_at
+                > bindparam("seen", type_=Incident.last_seen_at.type),
+                _table(Incident).c.last_seen_at,
+            ),
+            else_=bindparam("seen", type_=Incident.last_seen_at.type),
+        ),
     )
 )
 
@@ -106,6 +114,52 @@ class _Windows:
         if self._rows is None:
             self._rows = active_windows(session=self._session, now=self._now)
         return suppressing_window(self._rows, sig)
+
+
+class IngestCache:
+    """States and active incidents of the keys one writer has seen, kept across batches.
+
+    Used on SQLite only, where commits are serialized and row ids grow in commit order: if
+    the highest ids of the logs every writer appends to (events, state changes, incident
+    timeline) are still those this writer left, nobody else changed what is cached. The
+    owner calls :meth:`clear` when a batch fails (its changes to the cache rolled back).
+    """
+
+    def __init__(self, limit: int = 200_000) -> None:
+        self.limit = limit
+        self.states: dict[str, dict[str, Any]] = {}
+        self.active: dict[str, dict[str, Any]] = {}
+        self.known_active: set[str] = set()
+        self._marks: tuple[Any, ...] | None = None
+
+    def clear(self) -> None:
+        """Forget everything."""
+        self.states.clear()
+        self.active.clear()
+        self.known_active.clear()
+        self._marks = None
+
+    def check(self, session: Session) -> None:
+        """Clear unless nothing was written since this writer's last batch."""
+        if self._marks != _marks(session) or len(self.known_active) > self.limit:
+            self.clear()
+
+    def mark(self, session: Session) -> None:
+        """Record the logs' ends after this writer's batch."""
+        self._marks = _marks(session)
+
+
+_MARKS = PreparedStatement(
+    select(
+        select(func.max(_table(Event).c.id)).scalar_subquery(),
+        select(func.max(_table(ResourceStateChange).c.id)).scalar_subquery(),
+        select(func.max(_table(TimelineEntry).c.id)).scalar_subquery(),
+    )
+)
+
+
+def _marks(session: Session) -> tuple[Any, ...]:
+    return tuple(_MARKS.execute(session.connection(), {}).fetchone())
 
 
 def _load_states(session: Session, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -149,15 +203,29 @@ def _title(sig: Signal) -> str:
 
 
 def ingest_signals(
-    *, session: Session, settings: Settings, signals: Sequence[Signal]
+    *,
+    session: Session,
+    settings: Settings,
+    signals: Sequence[Signal],
+    cache: IngestCache | None = None,
 ) -> list[Outcome]:
-    """Record ``signals`` in order and return what each did; all in the caller's transaction."""
+    """Record ``signals`` in order and return what each did; all in the caller's transaction.
+
+    ``cache`` (SQLite only) spares reloading the states and incidents of known keys.
+    """
     if not signals:
         return []
     now = utcnow()
     dedup_keys = sorted({s.dedup_key for s in signals})
     _lock_keys(session, [f"i:{k}" for k in dedup_keys])
-    active = _load_active(session, dedup_keys)
+    if cache is not None:
+        cache.check(session)
+        missing = [k for k in dedup_keys if k not in cache.known_active]
+        cache.active.update(_load_active(session, missing))
+        cache.known_active.update(missing)
+        active = cache.active
+    else:
+        active = _load_active(session, dedup_keys)
     for sig in signals:
         # Acknowledge/resolve by dedup key alone (PagerDuty) concern the incident's resource.
         if not sig.resource and sig.dedup_key in active:
@@ -165,7 +233,11 @@ def ingest_signals(
             sig.component = active[sig.dedup_key]["component"] or ""
     state_keys = sorted({s.state_key for s in signals if s.resource})
     _lock_keys(session, [f"s:{k}" for k in state_keys])
-    states = _load_states(session, state_keys)
+    if cache is not None:
+        states = cache.states
+        states.update(_load_states(session, [k for k in state_keys if k not in states]))
+    else:
+        states = _load_states(session, state_keys)
     windows = _Windows(session, now)
     resolutions = Resolutions(session)
     new_states: dict[str, dict[str, Any]] = {}
@@ -273,6 +345,8 @@ def ingest_signals(
         _TOUCH_INCIDENT.executemany(conn, [{"pk": pk, **t} for pk, t in touches.items()])
     resolutions.flush()
     _INSERT_EVENT.executemany(conn, events)
+    if cache is not None:
+        cache.mark(session)
     return outcomes
 
 
@@ -342,6 +416,7 @@ def _apply_to_incident(
             "detected_at": sig.occurred_at,
             "last_seen_at": sig.occurred_at,
             "dedup_key": sig.dedup_key,
+            "resource": sig.resource,
             "component": sig.component,
         }
         return Outcome("opened", human_id, pk)
