@@ -65,6 +65,14 @@ class Settings(BaseSettings):
         ge=0,
         description="How long a SQLite writer waits for another writer's lock, in ms.",
     )
+    sqlite_cache_mib: int = Field(
+        default=64,
+        ge=1,
+        description=(
+            "Page cache per SQLite connection, in MiB. Ingestion touches the index pages of "
+            "every active key per batch; a cache smaller than those thrashes."
+        ),
+    )
     id_template: str = Field(
         default="INC_{seq:03d}",
         description="Template of human incident IDs. Fields: `{seq}` (required, a counter "

@@ -66,12 +66,21 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if dialect.name != "sqlite":
             return super().bind_processor(dialect)
 
+        # Rows of a batch share their datetimes (received_at, "now"): format each one once.
+        # One (value, text) pair, replaced whole, so threads never see half of one.
+        last: list[tuple[dt.datetime | None, str]] = [(None, "")]
+
         def process(value: dt.datetime | None) -> str | None:
             if value is None:
                 return None
+            seen, text = last[0]
+            if value is seen:
+                return text
             if value.tzinfo is None:
                 raise ValueError("naive datetime given; Vigil stores aware UTC datetimes only")
-            return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            text = value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            last[0] = (value, text)
+            return text
 
         return process
 

@@ -78,6 +78,7 @@ def _sqlite_engine(settings: Settings, url: str) -> Engine:
     engine.dialect.statement_compiler = _HintingSQLiteCompiler
     synchronous = settings.sqlite_synchronous
     busy_ms = settings.sqlite_busy_timeout_ms
+    cache_mib = settings.sqlite_cache_mib
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -89,6 +90,10 @@ def _sqlite_engine(settings: Settings, url: str) -> Engine:
         cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
+        cur.execute(f"PRAGMA cache_size={-1024 * int(cache_mib)}")
+        # Checkpoint every 64 MiB of WAL rather than 4: pages rewritten by every ingest batch
+        # (indexes, states) are then copied to the database once per checkpoint, not per few.
+        cur.execute("PRAGMA wal_autocheckpoint=16384")
         cur.close()
 
     @event.listens_for(engine, "begin")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert
+from sqlalchemy import JSON, Connection, bindparam, insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
@@ -26,6 +26,17 @@ def insert_all_columns(table: Any) -> Any:
     return insert(table).values(
         {c: bindparam(c.key) for c in table.c if c.key != "id" and c.computed is None}
     )
+
+
+def _empty_json_first(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Serialize empty labels/details without a call into ``json`` (most events have none)."""
+
+    def process(value: Any) -> Any:
+        if value == {} and type(value) is dict:
+            return "{}"
+        return processor(value)
+
+    return process
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,8 @@ class PreparedStatement:
             for name, bind in done.binds.items():
                 processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
                 if processor is not None:
+                    if dialect.name == "sqlite" and isinstance(bind.type, JSON):
+                        processor = _empty_json_first(processor)
                     processors[name] = processor
             # Literal values in the statement (e.g. status='resolved', IN-list items) are
             # binds that already carry a value.

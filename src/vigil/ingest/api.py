@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
+from pydantic_core import to_json
 
 from vigil.api_support import (
     CredentialCache,
@@ -109,7 +110,7 @@ def _response(outcomes: list[Outcome]) -> Response:
         "incidents": touched,
         "results": [{"outcome": o.outcome, "incident_id": o.incident_id} for o in outcomes],
     }
-    return Response(json.dumps(body), status_code=202, media_type="application/json")
+    return Response(to_json(body), status_code=202, media_type="application/json")
 
 
 _EVENT_BODY = {

@@ -58,10 +58,9 @@ class Event(Base):
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
     outcome: Mapped[str] = mapped_column(String(16))
 
-    __table_args__ = (
-        Index("ix_events_dedup_key_occurred_at", "dedup_key", "occurred_at"),
-        Index("ix_events_received_at", "received_at"),
-    )
+    # Only the arrival order is indexed: an index by key would put every batch's rows on
+    # pages all over the tree, and ingestion writes tens of thousands of rows a second.
+    __table_args__ = (Index("ix_events_received_at", "received_at"),)
 
 
 class ResourceState(Base):

@@ -2,7 +2,9 @@
 
 Adds ``resource_downtime``, ``resource_observations`` and ``analytics_watermarks`` (filled
 by the first availability refresh, not here, so the upgrade stays fast on big databases),
-and three generated duration columns on ``incidents`` with the indexes response metrics walk.
+and three generated duration columns on ``incidents`` with the indexes response metrics walk;
+drops the events index by dedup key, which nothing reads and which made ingestion write pages
+all over its tree.
 
 Revision ID: 0004
 Revises: 0003
@@ -45,6 +47,8 @@ def upgrade() -> None:
         sa.Column("first_seen_s", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("resource", name=op.f("pk_resource_observations")),
     )
+    with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.drop_index("ix_events_dedup_key_occurred_at")
     with op.batch_alter_table("resource_state_changes", schema=None) as batch_op:
         batch_op.create_index(
             "ix_resource_state_changes_resource_at", ["resource", "at"], unique=False
@@ -80,6 +84,10 @@ def downgrade() -> None:
             batch_op.drop_column(name)
     with op.batch_alter_table("resource_state_changes", schema=None) as batch_op:
         batch_op.drop_index("ix_resource_state_changes_resource_at")
+    with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_events_dedup_key_occurred_at", ["dedup_key", "occurred_at"], unique=False
+        )
     op.drop_table("resource_observations")
     op.drop_table("resource_downtime")
     op.drop_table("analytics_watermarks")
