@@ -18,7 +18,7 @@ from sqlalchemy import JSON, Connection, bindparam, insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
-__all__ = ["PreparedStatement", "RowMaker", "insert_all_columns"]
+__all__ = ["PreparedStatement", "insert_all_columns"]
 
 
 def insert_all_columns(table: Any) -> Any:
@@ -105,21 +105,6 @@ class PreparedStatement:
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         cursor.executemany(compiled.sql, data)
 
-    def rows_for(self, dialect: Dialect) -> RowMaker:
-        """Return a builder of ready-to-send rows, for callers that prepare rows elsewhere."""
-        return RowMaker(self._compile(dialect))
-
-    def executemany_rows(self, conn: Connection, rows: list[list[Any]]) -> None:
-        """Run with rows made by :meth:`rows_for` (converted already, in parameter order)."""
-        if not rows:
-            return
-        compiled = self._compile(conn.dialect)
-        data: Sequence[Any] = rows
-        if not compiled.positional:
-            data = [dict(zip(compiled.names, row, strict=True)) for row in rows]
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cursor.executemany(compiled.sql, data)
-
     def execute(self, conn: Connection, params: Mapping[str, Any]) -> Any:
         """Run with ``params`` in ``conn``'s transaction; return the DBAPI cursor."""
         compiled = self._compile(conn.dialect)
@@ -136,30 +121,3 @@ class PreparedStatement:
         else:
             cursor.execute(compiled.sql, values)
         return cursor
-
-
-class RowMaker:
-    """Turns values by column name into a row in the statement's parameter order, converted
-    for the driver; lets ingestion do that work in request handlers, off the writer thread."""
-
-    def __init__(self, compiled: _Compiled) -> None:
-        self.names = compiled.names
-        self._fixed = compiled.fixed
-        self._convert = [
-            (i, compiled.processors[n])
-            for i, n in enumerate(compiled.names)
-            if n in compiled.processors
-        ]
-
-    def index(self, name: str) -> int:
-        """Position of parameter ``name`` in a row."""
-        return self.names.index(name)
-
-    def make(self, values: Mapping[str, Any]) -> list[Any]:
-        """Return the row for ``values`` (missing names take the statement's literals)."""
-        fixed = self._fixed
-        row = [values[n] if n in values else fixed.get(n) for n in self.names]
-        for i, process in self._convert:
-            if row[i] is not None:
-                row[i] = process(row[i])
-        return row

@@ -17,7 +17,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from vigil.db.store import Store
-from vigil.ingest.service import IngestCache, ingest_signals, prepare_signals
+from vigil.ingest.service import IngestCache, ingest_signals
 from vigil.ingest.signals import Outcome, Signal
 from vigil.metrics import Metrics
 
@@ -59,11 +59,7 @@ class IngestPipeline:
             self._thread = None
 
     def submit(self, signals: list[Signal]) -> Future[list[Outcome]]:
-        """Queue ``signals``; the future resolves after they are committed.
-
-        Their event-log rows are built here, in the caller's thread, not by the writer.
-        """
-        prepare_signals(signals, dialect=self.store.engine.dialect)
+        """Queue ``signals``; the future resolves after they are committed."""
         job = _Job(signals)
         self._queue.put(job)
         return job.future

@@ -15,7 +15,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, case, func, insert, select, text, update
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from vigil.config import Settings
@@ -30,7 +29,7 @@ from vigil.ingest.models import Event, ResourceState, ResourceStateChange
 from vigil.ingest.resolutions import Resolutions
 from vigil.ingest.signals import Outcome, Signal
 
-__all__ = ["IngestCache", "ingest_signals", "prepare_signals"]
+__all__ = ["IngestCache", "ingest_signals"]
 
 _CHUNK = 500
 _STATE_COLS = (
@@ -88,34 +87,6 @@ _TOUCH_INCIDENT = PreparedStatement(
 
 
 _RANK = {name: severity_rank(name) for name in SEVERITIES}
-
-
-def _event_values(sig: Signal, received: dt.datetime) -> dict[str, Any]:
-    return {
-        "received_at": received,
-        "occurred_at": sig.occurred_at,
-        "source": sig.source,
-        "sender": sig.sender,
-        "resource": sig.resource,
-        "component": sig.component,
-        "host": sig.host,
-        "status": sig.status,
-        "severity": sig.severity,
-        "summary": sig.summary,
-        "dedup_key": sig.dedup_key,
-        "labels": sig.labels,
-        "details": sig.details,
-        "incident_id": None,
-        "outcome": "",
-    }
-
-
-def prepare_signals(signals: Sequence[Signal], *, dialect: Dialect) -> None:
-    """Build each signal's event-log row now (received now), in the calling thread."""
-    maker = _INSERT_EVENT.rows_for(dialect)
-    received = utcnow()
-    for sig in signals:
-        sig.prepared = maker.make(_event_values(sig, received))
 
 
 def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
@@ -263,7 +234,6 @@ def ingest_signals(
         if not sig.resource and sig.dedup_key in active:
             sig.resource = active[sig.dedup_key]["resource"] or ""
             sig.component = active[sig.dedup_key]["component"] or ""
-            sig.prepared = None  # its row named no resource
     state_keys = sorted({s.state_key for s in signals if s.resource})
     _lock_keys(session, [f"s:{k}" for k in state_keys])
     if cache is not None:
@@ -278,10 +248,8 @@ def ingest_signals(
     seen_only: dict[str, dict[str, Any]] = {}
     changes: list[dict[str, Any]] = []
     touches: dict[int, dict[str, Any]] = {}
-    events: list[list[Any]] = []
+    events: list[dict[str, Any]] = []
     outcomes: list[Outcome] = []
-    maker = _INSERT_EVENT.rows_for(session.get_bind().dialect)
-    at_pk, at_outcome = maker.index("incident_id"), maker.index("outcome")
 
     for sig in signals:
         key = sig.state_key
@@ -333,12 +301,25 @@ def ingest_signals(
 
         outcome = _apply_to_incident(session, settings, sig, active, touches, windows, resolutions)
         outcomes.append(outcome)
-        row = sig.prepared
-        if row is None:
-            row = sig.prepared = maker.make(_event_values(sig, now))
-        row[at_pk] = outcome.pk
-        row[at_outcome] = outcome.outcome
-        events.append(row)
+        events.append(
+            {
+                "received_at": now,
+                "occurred_at": sig.occurred_at,
+                "source": sig.source,
+                "sender": sig.sender,
+                "resource": sig.resource,
+                "component": sig.component,
+                "host": sig.host,
+                "status": sig.status,
+                "severity": sig.severity,
+                "summary": sig.summary,
+                "dedup_key": sig.dedup_key,
+                "labels": sig.labels,
+                "details": sig.details,
+                "incident_id": outcome.pk,
+                "outcome": outcome.outcome,
+            }
+        )
 
     conn = session.connection()
     if new_states:
@@ -366,7 +347,7 @@ def ingest_signals(
     if touches:
         _TOUCH_INCIDENT.executemany(conn, [{"pk": pk, **t} for pk, t in touches.items()])
     resolutions.flush()
-    _INSERT_EVENT.executemany_rows(conn, events)
+    _INSERT_EVENT.executemany(conn, events)
     if cache is not None:
         cache.mark(session)
     return outcomes

@@ -39,9 +39,6 @@ class Signal:
     labels: dict[str, str] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
     action: Action = "auto"
-    #: Its event-log row, converted for the driver by ``ingest.service.prepare_signals``
-    #: (in the request handler, so the single writer does not have to).
-    prepared: list[Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def state_key(self) -> str:
