@@ -19,7 +19,7 @@ def state_key(resource: str, component: str) -> str:
     return f"{resource}\x1f{component}"
 
 
-@dataclass
+@dataclass(slots=True)
 class Signal:
     """One observation: a resource/component is healthy or failing (or an explicit action)."""
 
@@ -46,7 +46,7 @@ class Signal:
         return state_key(self.resource, self.component)
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     """What one signal did."""
 
