@@ -163,9 +163,14 @@ class Settings(BaseSettings):
     heartbeat_check_seconds: float = Field(
         default=5.0,
         gt=0,
+        description="How often `vigil serve` and `vigil worker` look for missed heartbeats.",
+    )
+    analytics_refresh_seconds: float = Field(
+        default=30.0,
+        gt=0,
         description=(
-            "How often `vigil serve` and `vigil worker` look for missed heartbeats and store "
-            "new down intervals for availability."
+            "How often `vigil serve` and `vigil worker` store new down intervals for "
+            "availability (reports are exact either way; they are faster right after)."
         ),
     )
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from tests.factories import make_incident
 from vigil.analytics.availability import availability_by_resource, sla_band
-from vigil.analytics.downtime import refresh_downtime
+from vigil.analytics.downtime import pending_intervals, refresh_downtime, refresh_in_steps
 from vigil.analytics.intervals import merge
 from vigil.db.store import Store
 from vigil.incidents import service as incidents
@@ -240,3 +240,22 @@ def test_sla_bands_and_merge() -> None:
         (minute(0), minute(10)),
         (minute(20), minute(30)),
     ]
+
+
+def test_refresh_in_steps_stores_every_resource_then_moves_the_watermarks(store: Store) -> None:
+    names = [f"step-{i}" for i in range(5)]
+    for i, name in enumerate(names):
+        _record(store, name, [("ffmpeg", 0, False), ("ffmpeg", 10 + i, True)], [])
+    with store.read() as session:
+        before = availability_by_resource(
+            session=session, start=minute(0), end=minute(60), resources=names
+        )
+    assert refresh_in_steps(store=store, step=2) >= 5
+    assert refresh_in_steps(store=store, step=2) == 0  # nothing new past the watermarks
+    with store.read() as session:
+        assert pending_intervals(session=session, resources=names).since == {}
+        after = availability_by_resource(
+            session=session, start=minute(0), end=minute(60), resources=names
+        )
+    assert after == before
+    assert [r.downtime_seconds for r in after] == [(50 - i) * 60 for i in range(5)]

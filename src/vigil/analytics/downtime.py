@@ -30,10 +30,11 @@ from vigil.analytics.intervals import merge
 from vigil.analytics.models import AnalyticsWatermark, ResourceDowntime, ResourceObservation
 from vigil.db.base import epoch_seconds
 from vigil.db.fastpath import PreparedStatement
+from vigil.db.store import Store
 from vigil.incidents.models import Incident, TimelineEntry
 from vigil.ingest.models import ResourceStateChange
 
-__all__ = ["Pending", "pending_intervals", "refresh_downtime"]
+__all__ = ["Pending", "pending_intervals", "refresh_downtime", "refresh_in_steps"]
 
 STATES, TIMELINE = "resource_state_changes", "timeline_entries"
 _LOCK_KEY = 0x56_49_47_49_4C_41  # "VIGILA": one refresher at a time on PostgreSQL
@@ -183,22 +184,36 @@ def pending_intervals(*, session: Session, resources: Sequence[str] | None = Non
     return pending
 
 
-def refresh_downtime(*, session: Session) -> int:
-    """Store what :func:`pending_intervals` finds and move the watermarks; return resources.
+def _plan(session: Session) -> tuple[list[str], dict[str, int]]:
+    """Resources with rows past the watermarks, and the watermarks that cover them.
 
-    Runs in the caller's write transaction. On PostgreSQL it first waits for writers holding
-    lower ids to commit (a SHARE lock on both logs), so no row is ever skipped.
+    On PostgreSQL, first waits for writers holding lower ids to commit (an advisory lock, then
+    a SHARE lock on both logs, taken only when there is something new), so no row is skipped.
     """
-    conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        marks = _watermarks(session)
+    marks = _watermarks(session)
+    if session.connection().dialect.name == "postgresql":
         top_state = session.execute(select(func.max(_T.id))).scalar() or 0
         top_timeline = session.execute(select(func.max(TimelineEntry.id))).scalar() or 0
         if top_state <= marks.get(STATES, 0) and top_timeline <= marks.get(TIMELINE, 0):
-            return 0
+            return [], marks
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
         session.execute(text(f"LOCK TABLE {STATES}, {TIMELINE} IN SHARE MODE"))
-    pending = pending_intervals(session=session)
+    dirty, _left, tops = _dirty(session, marks)
+    return sorted(dirty), tops
+
+
+def _advance(session: Session, marks: dict[str, int]) -> None:
+    """Move the watermarks forward (never back: another refresher may be ahead)."""
+    known = _watermarks(session)
+    w = AnalyticsWatermark
+    for name, value in marks.items():
+        if name not in known:
+            session.execute(insert(w).values(name=name, value=value))
+        elif known[name] < value:
+            session.execute(update(w).where(w.name == name).values(value=value))
+
+
+def _store(session: Session, pending: Pending) -> None:
     d = ResourceDowntime
     for resource, since in pending.since.items():
         session.execute(delete(d).where(d.resource == resource, d.start_s >= since))
@@ -208,28 +223,55 @@ def refresh_downtime(*, session: Session) -> int:
         ]
         if rows:
             session.execute(insert(d), rows)
-    if pending.first_seen:
-        o = ResourceObservation
-        known = dict(
-            session.execute(
-                select(o.resource, o.first_seen_s).where(o.resource.in_(pending.first_seen))
-            ).all()
-        )
-        for resource, first in pending.first_seen.items():
-            if first is None:
-                session.execute(delete(o).where(o.resource == resource))
-            elif resource in known:
-                if known[resource] != first:
-                    session.execute(
-                        update(o).where(o.resource == resource).values(first_seen_s=first)
-                    )
-            else:
-                session.execute(insert(o).values(resource=resource, first_seen_s=first))
-    for name, value in pending.marks.items():
-        updated = session.execute(
-            update(AnalyticsWatermark).where(AnalyticsWatermark.name == name).values(value=value)
-        )
-        if not updated.rowcount:  # type: ignore[attr-defined]
-            session.execute(insert(AnalyticsWatermark).values(name=name, value=value))
+    if not pending.first_seen:
+        return
+    o = ResourceObservation
+    known = dict(
+        session.execute(
+            select(o.resource, o.first_seen_s).where(o.resource.in_(pending.first_seen))
+        ).all()
+    )
+    for resource, first in pending.first_seen.items():
+        if first is None:
+            session.execute(delete(o).where(o.resource == resource))
+        elif resource not in known:
+            session.execute(insert(o).values(resource=resource, first_seen_s=first))
+        elif known[resource] != first:
+            session.execute(update(o).where(o.resource == resource).values(first_seen_s=first))
+
+
+def refresh_downtime(*, session: Session, resources: Sequence[str] | None = None) -> int:
+    """Store what :func:`pending_intervals` finds; return how many resources it rebuilt.
+
+    Without ``resources``: every resource, then the watermarks move, all in the caller's
+    transaction. With ``resources``: only those, watermarks untouched (recomputing a resource
+    is idempotent, so a later refresh that sees it again changes nothing).
+    """
+    if resources is None:
+        names, marks = _plan(session)
+        if not names:
+            _advance(session, marks)
+            session.flush()
+            return 0
+    pending = pending_intervals(session=session, resources=resources)
+    _store(session, pending)
+    if resources is None:
+        _advance(session, marks)
     session.flush()
     return len(pending.since)
+
+
+def refresh_in_steps(*, store: Store, step: int = 50) -> int:
+    """Refresh in short write transactions of ``step`` resources, then move the watermarks.
+
+    Owns its transactions (like the ingest pipeline), so ingestion never waits for more than
+    one step; the background loop of ``vigil serve`` and ``vigil report`` use it.
+    """
+    with store.write() as session:
+        names, marks = _plan(session)
+    for i in range(0, len(names), step):
+        with store.write() as session:
+            refresh_downtime(session=session, resources=names[i : i + step])
+    with store.write() as session:
+        _advance(session, marks)
+    return len(names)

@@ -23,12 +23,11 @@ Service = Annotated[str | None, typer.Option("--service")]
 
 
 def _refreshed(ctx: typer.Context) -> Store:
-    """The store, with the down intervals brought up to date (one write transaction)."""
-    from vigil.analytics.downtime import refresh_downtime
+    """The store, with the down intervals brought up to date (in short write transactions)."""
+    from vigil.analytics.downtime import refresh_in_steps
 
     store = get_store(ctx)
-    with store.write() as session:
-        refresh_downtime(session=session)
+    refresh_in_steps(store=store)
     return store
 
 

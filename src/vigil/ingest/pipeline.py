@@ -10,10 +10,10 @@ with thousands of small requests per second.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 import queue
 import threading
 import time
+from collections import Counter
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 

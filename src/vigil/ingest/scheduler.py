@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from vigil.db.store import Store
 from vigil.ingest.heartbeats import check_heartbeats
@@ -14,7 +15,8 @@ log = logging.getLogger("vigil.scheduler")
 
 
 class HeartbeatScheduler:
-    """Every ``heartbeat_check_seconds``: check heartbeats, then refresh down intervals."""
+    """Check heartbeats every ``heartbeat_check_seconds``; store down intervals every
+    ``analytics_refresh_seconds``."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -29,17 +31,21 @@ class HeartbeatScheduler:
 
     def run(self) -> None:
         """Check until :meth:`stop` is called (blocking)."""
-        while not self._stop.wait(self.store.settings.heartbeat_check_seconds):
+        settings = self.store.settings
+        refreshed = time.monotonic()
+        while not self._stop.wait(settings.heartbeat_check_seconds):
             self.check_once()
-            self.refresh_once()
+            if time.monotonic() - refreshed >= settings.analytics_refresh_seconds:
+                self.refresh_once()
+                refreshed = time.monotonic()
 
     def refresh_once(self) -> int:
         """Store the down intervals that availability would otherwise recompute per read."""
-        from vigil.analytics.downtime import refresh_downtime
+        from vigil.analytics.downtime import refresh_in_steps
 
         try:
-            with self.store.write() as session:
-                return refresh_downtime(session=session)
+            # Small steps: each holds the write lock ingestion needs for a few milliseconds.
+            return refresh_in_steps(store=self.store, step=20)
         except Exception:
             log.exception("availability refresh failed")
             return 0
