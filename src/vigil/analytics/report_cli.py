@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from vigil.cli_support import get_store
-from vigil.db.store import Store
+
+if TYPE_CHECKING:
+    from vigil.db.store import Store
 
 app = typer.Typer(help="Reliability reports (table, json, csv or markdown).", no_args_is_help=True)
 
