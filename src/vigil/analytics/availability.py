@@ -14,6 +14,9 @@ For each resource and window [start, end):
   next, both inside the window: mean(startᵢ₊₁ − endᵢ); undefined with fewer than two failures;
 * the SLA band is seed 002's: ≥ 99.9 Excellent, ≥ 99.0 Good, ≥ 95.0 Fair, else Poor; the error
   budget is (1 − target) × observed, and what remains of it after the downtime.
+
+The down intervals come stored per resource (``vigil.analytics.downtime``) and are summed in
+SQL; resources whose newest changes are not stored yet are completed in memory.
 """
 
 from __future__ import annotations
@@ -182,6 +185,7 @@ def availability_by_resource(
     if not 0 < target_percent <= 100:
         raise ValidationError("target_percent must be in (0, 100]", field="target_percent")
     lo, hi = start.timestamp(), end.timestamp()
+    resources = list(resources) if resources else None  # empty means every resource
     pending = pending_intervals(session=session, resources=resources)
     first_seen = dict(
         _stored(

@@ -13,8 +13,9 @@ contains T (or T itself): just before T' the resource was up, so every component
 healthy and only changes and incidents from T' on matter.
 
 :func:`pending_intervals` does that in memory (readers see exact numbers without writing);
-:func:`refresh_downtime` stores the result and moves the watermarks (the scheduler in
-``vigil serve``/``vigil worker`` calls it, as does ``vigil report``).
+:func:`refresh_downtime` stores the result and moves the watermarks in the caller's
+transaction; :func:`refresh_in_steps` does the same in short transactions (the scheduler in
+``vigil serve``/``vigil worker`` and ``vigil report`` use it).
 """
 
 from __future__ import annotations
@@ -247,6 +248,9 @@ def refresh_downtime(*, session: Session, resources: Sequence[str] | None = None
     transaction. With ``resources``: only those, watermarks untouched (recomputing a resource
     is idempotent, so a later refresh that sees it again changes nothing).
     """
+    if resources is not None and session.connection().dialect.name == "postgresql":
+        # Two refreshers stepping through the same resource would collide on its rows.
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
     if resources is None:
         names, marks = _plan(session)
         if not names:

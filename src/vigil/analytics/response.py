@@ -23,7 +23,6 @@ from pydantic import BaseModel
 from sqlalchemy import bindparam, func, literal, select
 from sqlalchemy.orm import Session
 
-from vigil.db.base import epoch_seconds
 from vigil.db.fastpath import PreparedStatement
 from vigil.incidents.models import DURATION_COLUMNS, Incident
 from vigil.incidents.schemas import as_utc
@@ -95,12 +94,11 @@ def response_metrics(
     column = {"project": Incident.project_id, "all": None}.get(
         group_by, getattr(Incident, group_by, None)
     )
-    det = epoch_seconds(Incident.detected_at)
     stmt = select(
         column if column is not None else literal(None),
-        epoch_seconds(Incident.acknowledged_at) - det,
-        epoch_seconds(Incident.resolved_at) - det,
-        epoch_seconds(Incident.closed_at) - det,
+        Incident.tta_s,
+        Incident.ttr_s,
+        Incident.ttc_s,
     ).where(Incident.detected_at >= start, Incident.detected_at < end)
     if project_id:
         stmt = stmt.where(Incident.project_id == project_id)
