@@ -259,3 +259,32 @@ def test_refresh_in_steps_stores_every_resource_then_moves_the_watermarks(store:
         )
     assert after == before
     assert [r.downtime_seconds for r in after] == [(50 - i) * 60 for i in range(5)]
+
+
+def test_the_background_loop_refreshes(store: Store) -> None:
+    import time
+
+    from vigil.analytics.models import AnalyticsWatermark
+    from vigil.ingest.scheduler import HeartbeatScheduler
+
+    _record(store, "bg", [("ffmpeg", 0, True)], [])
+    fast = Store(
+        store.settings.model_copy(
+            update={"heartbeat_check_seconds": 0.02, "analytics_refresh_seconds": 0.05}
+        )
+    )
+    scheduler = HeartbeatScheduler(fast)
+    scheduler.start()
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with store.read() as session:
+                if pending_intervals(session=session, resources=["bg"]).since == {}:
+                    break
+            time.sleep(0.05)
+    finally:
+        scheduler.stop()
+        fast.close()
+    with store.read() as session:
+        assert pending_intervals(session=session, resources=["bg"]).since == {}
+        assert session.query(AnalyticsWatermark).count() == 2
