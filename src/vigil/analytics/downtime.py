@@ -25,6 +25,7 @@ import math
 from collections.abc import Sequence
 
 from sqlalchemy import bindparam, delete, func, insert, select, text, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from vigil.analytics.intervals import merge
@@ -198,7 +199,14 @@ def _plan(session: Session) -> tuple[list[str], dict[str, int]]:
         if top_state <= marks.get(STATES, 0) and top_timeline <= marks.get(TIMELINE, 0):
             return [], marks
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-        session.execute(text(f"LOCK TABLE {STATES}, {TIMELINE} IN SHARE MODE"))
+        try:
+            with session.begin_nested():
+                # A batch may hold one log and want the other; never wait long enough to
+                # stand in its way (a deadlock would abort it): skip this refresh instead.
+                session.execute(text("SET LOCAL lock_timeout = '250ms'"))
+                session.execute(text(f"LOCK TABLE {TIMELINE}, {STATES} IN SHARE MODE"))
+        except OperationalError:
+            return [], marks
     dirty, _left, tops = _dirty(session, marks)
     return sorted(dirty), tops
 
