@@ -193,19 +193,21 @@ def bench_queries(backend: str) -> None:
 
 def explain(store: Store, label: str, stmt: Any, params: dict[str, Any]) -> None:
     """Print the plan a benchmarked query runs with (the statement compiled as Vigil runs it)."""
+    import dataclasses
+
     from vigil.db.fastpath import PreparedStatement
 
-    prepared = stmt if isinstance(stmt, PreparedStatement) else PreparedStatement(stmt)
+    statement = stmt.statement if isinstance(stmt, PreparedStatement) else stmt
+    prefix = "EXPLAIN QUERY PLAN " if store.backend == "sqlite" else "EXPLAIN (COSTS OFF) "
     with store.read() as session:
         conn = session.connection()
-        compiled = prepared._compile(conn.dialect)
-        saved = compiled.sql
-        prefix = "EXPLAIN QUERY PLAN " if store.backend == "sqlite" else "EXPLAIN (COSTS OFF) "
-        object.__setattr__(compiled, "sql", prefix + saved)
-        try:
-            rows = prepared.execute(conn, params).fetchall()
-        finally:
-            object.__setattr__(compiled, "sql", saved)
+        # A private copy compiled the same way, with the EXPLAIN prefix in front of its SQL.
+        plan = PreparedStatement(statement)
+        compiled = plan._compile(conn.dialect)
+        plan._by_dialect[conn.dialect.name] = dataclasses.replace(
+            compiled, sql=prefix + compiled.sql
+        )
+        rows = plan.execute(conn, params).fetchall()
     print(f"[{store.backend}] plan of {label}:")
     for row in rows:
         print("    " + str(row[-1] if store.backend == "sqlite" else row[0]))

@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.exc import OperationalError
@@ -73,14 +74,13 @@ _FIRST_INCIDENT = PreparedStatement(
 )
 
 
+@dataclass
 class Pending:
     """Resources whose stored intervals are behind the logs, with their recomputed tails."""
 
-    def __init__(self) -> None:
-        self.since: dict[str, float] = {}  # T' per resource
-        self.tails: dict[str, list[Interval]] = {}  # intervals from T' on (end inf = open)
-        self.first_seen: dict[str, float | None] = {}
-        self.marks: dict[str, int] = {}
+    since: dict[str, float] = field(default_factory=dict)  # T' per resource
+    tails: dict[str, list[Interval]] = field(default_factory=dict)  # from T' on, inf = open
+    first_seen: dict[str, float | None] = field(default_factory=dict)  # None: nothing left
 
 
 def _watermarks(session: Session) -> dict[str, int]:
@@ -161,11 +161,16 @@ def _first_seen(session: Session, resource: str) -> float | None:
 
 def pending_intervals(*, session: Session, resources: Sequence[str] | None = None) -> Pending:
     """Recompute, without writing, the intervals the stored ones are missing (of ``resources``)."""
-    pending = Pending()
-    dirty, left, pending.marks = _dirty(session, _watermarks(session))
+    dirty, left, _marks = _dirty(session, _watermarks(session))
     if resources is not None:
         wanted = set(resources)
         dirty = {r: t for r, t in dirty.items() if r in wanted}
+    return _pending(session, dirty, left)
+
+
+def _pending(session: Session, dirty: dict[str, float], left: set[str]) -> Pending:
+    """Recompute ``dirty`` resources, each from its earliest affected time on."""
+    pending = Pending()
     conn = session.connection()
     o = ResourceObservation
     known: dict[str, float] = {}
@@ -186,8 +191,9 @@ def pending_intervals(*, session: Session, resources: Sequence[str] | None = Non
     return pending
 
 
-def _plan(session: Session) -> tuple[list[str], dict[str, int]]:
-    """Resources with rows past the watermarks, and the watermarks that cover them.
+def _plan(session: Session) -> tuple[dict[str, float], set[str], dict[str, int]]:
+    """Resources with rows past the watermarks (with their earliest affected time), the ones
+    an incident left, and the watermarks that cover them.
 
     On PostgreSQL, first waits for writers holding lower ids to commit (an advisory lock, then
     a SHARE lock on both logs, taken only when there is something new), so no row is skipped.
@@ -197,8 +203,8 @@ def _plan(session: Session) -> tuple[list[str], dict[str, int]]:
         top_state = session.execute(select(func.max(_T.id))).scalar() or 0
         top_timeline = session.execute(select(func.max(TimelineEntry.id))).scalar() or 0
         if top_state <= marks.get(STATES, 0) and top_timeline <= marks.get(TIMELINE, 0):
-            return [], marks
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+            return {}, set(), marks
+        _lock_refresh(session)
         try:
             with session.begin_nested():
                 # A batch may hold one log and want the other; never wait long enough to
@@ -206,9 +212,14 @@ def _plan(session: Session) -> tuple[list[str], dict[str, int]]:
                 session.execute(text("SET LOCAL lock_timeout = '250ms'"))
                 session.execute(text(f"LOCK TABLE {TIMELINE}, {STATES} IN SHARE MODE"))
         except OperationalError:
-            return [], marks
-    dirty, _left, tops = _dirty(session, marks)
-    return sorted(dirty), tops
+            return {}, set(), marks
+    return _dirty(session, marks)
+
+
+def _lock_refresh(session: Session) -> None:
+    """One refresher at a time on PostgreSQL (SQLite's write lock already serializes them)."""
+    if session.connection().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
 
 
 def _advance(session: Session, marks: dict[str, int]) -> None:
@@ -249,41 +260,31 @@ def _store(session: Session, pending: Pending) -> None:
             session.execute(update(o).where(o.resource == resource).values(first_seen_s=first))
 
 
-def refresh_downtime(*, session: Session, resources: Sequence[str] | None = None) -> int:
-    """Store what :func:`pending_intervals` finds; return how many resources it rebuilt.
-
-    Without ``resources``: every resource, then the watermarks move, all in the caller's
-    transaction. With ``resources``: only those, watermarks untouched (recomputing a resource
-    is idempotent, so a later refresh that sees it again changes nothing).
-    """
-    if resources is not None and session.connection().dialect.name == "postgresql":
-        # Two refreshers stepping through the same resource would collide on its rows.
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-    if resources is None:
-        names, marks = _plan(session)
-        if not names:
-            _advance(session, marks)
-            session.flush()
-            return 0
-    pending = pending_intervals(session=session, resources=resources)
-    _store(session, pending)
-    if resources is None:
-        _advance(session, marks)
+def refresh_downtime(*, session: Session) -> int:
+    """Store what the stored intervals are missing and move the watermarks, all in the
+    caller's transaction; return how many resources were rebuilt."""
+    dirty, left, marks = _plan(session)
+    _store(session, _pending(session, dirty, left))
+    _advance(session, marks)
     session.flush()
-    return len(pending.since)
+    return len(dirty)
 
 
 def refresh_in_steps(*, store: Store, step: int = 50) -> int:
     """Refresh in short write transactions of ``step`` resources, then move the watermarks.
 
     Owns its transactions (like the ingest pipeline), so ingestion never waits for more than
-    one step; the background loop of ``vigil serve`` and ``vigil report`` use it.
+    one step; the background loop of ``vigil serve`` and ``vigil report`` use it. Each step
+    recomputes its resources from the times the plan found; rows that arrived since are past
+    the planned watermarks, so the next refresh takes them (recomputing is idempotent).
     """
     with store.write() as session:
-        names, marks = _plan(session)
+        dirty, left, marks = _plan(session)
+    names = sorted(dirty)
     for i in range(0, len(names), step):
         with store.write() as session:
-            refresh_downtime(session=session, resources=names[i : i + step])
+            _lock_refresh(session)  # two refreshers on one resource would collide on its rows
+            _store(session, _pending(session, {r: dirty[r] for r in names[i : i + step]}, left))
     with store.write() as session:
         _advance(session, marks)
     return len(names)
