@@ -154,6 +154,16 @@ class Settings(BaseSettings):
         ge=1,
         description="Most events the group-commit writer puts in one transaction.",
     )
+    ingest_counter_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description=(
+            "SQLite: write the repeat counters of incidents (occurrence_count, last_seen_at) "
+            "and resource states (last_seen_at) at most this often instead of per batch; "
+            "they lag by up to this much and are recomputed from the event log after a crash. "
+            "0 writes them with every batch."
+        ),
+    )
     auth_cache_seconds: float = Field(
         default=5.0,
         ge=0,

@@ -13,9 +13,10 @@ from vigil.errors import ConflictError, ValidationError
 from vigil.incidents import service as incidents
 from vigil.incidents.models import Incident
 from vigil.ingest import heartbeats, maintenance
+from vigil.ingest.cache import IngestCache
 from vigil.ingest.models import Event, ResourceStateChange
 from vigil.ingest.receivers import events_to_signals
-from vigil.ingest.service import IngestCache, ingest_signals
+from vigil.ingest.service import ingest_signals
 from vigil.ingest.signals import Outcome
 
 T0 = dt.datetime(2026, 2, 1, 12, tzinfo=dt.UTC)

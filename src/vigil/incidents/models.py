@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from vigil.db.base import Base, UTCDateTime, epoch_diff, utcnow
+from vigil.db.base import Base, UTCDateTime, epoch_diff, utcnow, uuid7
 
 __all__ = ["ACTIVE_SQL", "DURATION_COLUMNS", "IdSequence", "Incident", "TimelineEntry"]
 
@@ -43,7 +43,7 @@ class Incident(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     human_id: Mapped[str] = mapped_column(String(64), unique=True)
-    uuid: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=uuid.uuid4)
+    uuid: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=uuid7)
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
     category: Mapped[str] = mapped_column(String(64))
@@ -63,7 +63,8 @@ class Incident(Base):
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     source: Mapped[str] = mapped_column(String(32), default="api")
     external_id: Mapped[str | None] = mapped_column(String(200))
-    dedup_key: Mapped[str | None] = mapped_column(String(300), index=True)
+    # Only active incidents are looked up by key: uq_incidents_open_dedup_key serves that.
+    dedup_key: Mapped[str | None] = mapped_column(String(300))
     occurrence_count: Mapped[int] = mapped_column(Integer, default=1)
     reported_by: Mapped[str | None] = mapped_column(String(200))
     detected_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -94,7 +95,6 @@ class Incident(Base):
         ),
         Index("ix_incidents_category_detected_at", "category", "detected_at"),
         Index("ix_incidents_severity_detected_at", "severity", "detected_at"),
-        Index("ix_incidents_resource_component", "resource", "component"),
         # Availability: the first incident of each resource, read from the index alone.
         Index("ix_incidents_resource_detected_at", "resource", "detected_at"),
         # Response metrics by service: one covering walk for counts, sums and maxima, and

@@ -12,11 +12,11 @@ import uuid as uuid_mod
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, or_, select, text
 from sqlalchemy.orm import Session
 
 from vigil.config import Settings
-from vigil.db.base import utcnow
+from vigil.db.base import utcnow, uuid7
 from vigil.db.fastpath import PreparedStatement, insert_all_columns
 from vigil.errors import ConflictError, NotFoundError, ValidationError
 from vigil.incidents.ids import next_human_id
@@ -27,7 +27,7 @@ from vigil.incidents.lifecycle import (
     normalize_severity,
     normalize_status,
 )
-from vigil.incidents.models import Incident, TimelineEntry
+from vigil.incidents.models import ACTIVE_SQL, Incident, TimelineEntry
 from vigil.incidents.schemas import IncidentCreate, IncidentFilter, IncidentUpdate
 
 __all__ = [
@@ -116,7 +116,7 @@ def insert_incident(
     conn = session.connection()
     row: dict[str, Any] = {
         "human_id": human_id,
-        "uuid": uuid_mod.uuid4(),
+        "uuid": uuid7(),
         "title": title,
         "description": data.description,
         "category": category,
@@ -165,9 +165,8 @@ def insert_incident(
 
 def find_active_by_dedup_key(*, session: Session, dedup_key: str) -> Incident | None:
     """Return the open, acknowledged or investigating incident with ``dedup_key``, if any."""
-    stmt = select(Incident).where(
-        Incident.dedup_key == dedup_key, Incident.status.in_(ACTIVE_STATUSES)
-    )
+    # The literal status list lets the database use the partial unique index.
+    stmt = select(Incident).where(Incident.dedup_key == dedup_key, text(ACTIVE_SQL))
     return session.execute(stmt).scalar_one_or_none()
 
 

@@ -13,6 +13,7 @@ from vigil.db.base import Base, UTCDateTime, utcnow
 __all__ = [
     "Event",
     "Heartbeat",
+    "IngestPending",
     "Integration",
     "MaintenanceWindow",
     "ResourceState",
@@ -134,3 +135,20 @@ class MaintenanceWindow(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class IngestPending(Base):
+    """Event-log ranges whose repeat counters a writer holds in memory, not yet written.
+
+    See :mod:`vigil.ingest.cache`: the rows of one ``period`` are deleted when its counters
+    are written; rows left by a stopped writer are folded from the event log on start-up.
+    """
+
+    __tablename__ = "ingest_pending"
+    # Ids are never reused (a writer tells its surviving rows by id after others folded some).
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    period: Mapped[str] = mapped_column(String(32), index=True)
+    first_event_id: Mapped[int] = mapped_column(Integer)
+    last_event_id: Mapped[int] = mapped_column(Integer)

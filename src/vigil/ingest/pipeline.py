@@ -18,7 +18,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from vigil.db.store import Store
-from vigil.ingest.service import IngestCache, ingest_signals
+from vigil.ingest.cache import IngestCache, fold_pending
+from vigil.ingest.service import ingest_signals
 from vigil.ingest.signals import Outcome, Signal
 from vigil.metrics import Metrics
 
@@ -44,11 +45,20 @@ class IngestPipeline:
         self._thread: threading.Thread | None = None
         self.batches = 0
         # SQLite serializes writers, so this writer can tell when its cache is still true.
-        self.cache = IngestCache() if store.backend == "sqlite" else None
+        self.cache = (
+            IngestCache(counter_seconds=store.settings.ingest_counter_seconds)
+            if store.backend == "sqlite"
+            else None
+        )
 
     def start(self) -> None:
         """Start the writer thread."""
         if self._thread is None:
+            # Counters a previous writer deferred and never wrote (it was killed).
+            with self.store.write() as session:
+                folded = fold_pending(session)
+            if folded:
+                log.info("recomputed repeat counters of %d events from the event log", folded)
             self._thread = threading.Thread(target=self._run, name="vigil-ingest", daemon=True)
             self._thread.start()
 
@@ -66,9 +76,18 @@ class IngestPipeline:
         return job.future
 
     def _run(self) -> None:
+        counters = self.cache.counters if self.cache is not None else None
         while True:
-            job = self._queue.get()
+            if counters is not None and counters.pending:
+                try:
+                    job = self._queue.get(timeout=counters.interval)
+                except queue.Empty:
+                    self._flush_counters()  # idle: write what is owed
+                    continue
+            else:
+                job = self._queue.get()
             if job is None:
+                self._flush_counters()
                 return
             batch, size, stop = [job], len(job.signals), False
             while size < self.max_batch:
@@ -83,7 +102,21 @@ class IngestPipeline:
                 size += len(more.signals)
             self._apply(batch)
             if stop:
+                self._flush_counters()
                 return
+
+    def _flush_counters(self) -> None:
+        counters = self.cache.counters if self.cache is not None else None
+        if counters is None or not counters.pending:
+            return
+        try:
+            with self.store.write() as session:
+                counters.add(session, {}, {}, None)
+        except Exception:
+            counters.rolled_back()
+            log.exception("writing deferred counters failed; they stay owed")
+            return
+        counters.committed()
 
     def _apply(self, batch: list[_Job]) -> None:
         started = time.perf_counter()
@@ -98,6 +131,8 @@ class IngestPipeline:
         except Exception as exc:
             if self.cache is not None:
                 self.cache.clear()  # it holds what the rolled-back batch changed
+                if self.cache.counters is not None:
+                    self.cache.counters.rolled_back()
             if len(batch) > 1:
                 # Isolate the failing request so the others still commit.
                 for job in batch:
@@ -107,6 +142,8 @@ class IngestPipeline:
             batch[0].future.set_exception(exc)
             return
         self.batches += 1
+        if self.cache is not None and self.cache.counters is not None:
+            self.cache.counters.committed()
         if self.metrics is not None:
             self.metrics.batch_size.observe(len(outcomes))
             self.metrics.batch_seconds.observe(time.perf_counter() - started)

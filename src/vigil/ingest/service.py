@@ -14,16 +14,17 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, case, func, insert, select, text, update
+from sqlalchemy import Table, bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from vigil.config import Settings
 from vigil.db.base import utcnow
 from vigil.db.fastpath import PreparedStatement, insert_all_columns
 from vigil.incidents import service as incidents
-from vigil.incidents.lifecycle import ACTIVE_STATUSES, SEVERITIES, severity_rank
-from vigil.incidents.models import Incident, TimelineEntry
+from vigil.incidents.lifecycle import SEVERITIES, severity_rank
+from vigil.incidents.models import ACTIVE_SQL, Incident, TimelineEntry
 from vigil.incidents.schemas import IncidentCreate
+from vigil.ingest.cache import IngestCache, Seen, Touches, write_counters
 from vigil.ingest.maintenance import active_windows, suppressing_window
 from vigil.ingest.models import Event, ResourceState, ResourceStateChange
 from vigil.ingest.resolutions import Resolutions
@@ -53,6 +54,24 @@ def _table(model: type[Any]) -> Table:
 
 # Compiled once and run with the driver's executemany: a batch writes thousands of rows.
 _INSERT_EVENT = PreparedStatement(insert_all_columns(_table(Event)))
+# The order in which ingest_signals builds event rows.
+_EVENT_COLUMNS = (
+    "received_at",
+    "occurred_at",
+    "source",
+    "sender",
+    "resource",
+    "component",
+    "host",
+    "status",
+    "severity",
+    "summary",
+    "dedup_key",
+    "labels",
+    "details",
+    "incident_id",
+    "outcome",
+)
 _INSERT_CHANGE = PreparedStatement(insert_all_columns(_table(ResourceStateChange)))
 _INSERT_STATE = PreparedStatement(
     insert(_table(ResourceState)).values({c: bindparam(c.key) for c in _table(ResourceState).c})
@@ -68,24 +87,6 @@ _UPDATE_STATE = PreparedStatement(
         host=bindparam("host"),
     )
 )
-_TOUCH_INCIDENT = PreparedStatement(
-    update(_table(Incident))
-    .where(_table(Incident).c.id == bindparam("pk"))
-    .values(
-        occurrence_count=_table(Incident).c.occurrence_count + bindparam("n"),
-        # Never backwards, whatever the batch thought the last sighting was.
-        last_seen_at=case(
-            (
-                _table(Incident).c.last_seen_at
-                > bindparam("seen", type_=Incident.last_seen_at.type),
-                _table(Incident).c.last_seen_at,
-            ),
-            else_=bindparam("seen", type_=Incident.last_seen_at.type),
-        ),
-    )
-)
-
-
 _RANK = {name: severity_rank(name) for name in SEVERITIES}
 
 
@@ -119,52 +120,6 @@ class _Windows:
         return suppressing_window(self._rows, sig)
 
 
-class IngestCache:
-    """States and active incidents of the keys one writer has seen, kept across batches.
-
-    Used on SQLite only, where commits are serialized and row ids grow in commit order: if
-    the highest ids of the logs every writer appends to (events, state changes, incident
-    timeline) are still those this writer left, nobody else changed what is cached. The
-    owner calls :meth:`clear` when a batch fails (its changes to the cache rolled back).
-    """
-
-    def __init__(self, limit: int = 200_000) -> None:
-        self.limit = limit
-        self.states: dict[str, dict[str, Any]] = {}
-        self.active: dict[str, dict[str, Any]] = {}
-        self.known_active: set[str] = set()
-        self._marks: tuple[Any, ...] | None = None
-
-    def clear(self) -> None:
-        """Forget everything."""
-        self.states.clear()
-        self.active.clear()
-        self.known_active.clear()
-        self._marks = None
-
-    def check(self, session: Session) -> None:
-        """Clear unless nothing was written since this writer's last batch."""
-        if self._marks != _marks(session) or len(self.known_active) > self.limit:
-            self.clear()
-
-    def mark(self, session: Session) -> None:
-        """Record the logs' ends after this writer's batch."""
-        self._marks = _marks(session)
-
-
-_MARKS = PreparedStatement(
-    select(
-        select(func.max(_table(Event).c.id)).scalar_subquery(),
-        select(func.max(_table(ResourceStateChange).c.id)).scalar_subquery(),
-        select(func.max(_table(TimelineEntry).c.id)).scalar_subquery(),
-    )
-)
-
-
-def _marks(session: Session) -> tuple[Any, ...]:
-    return tuple(_MARKS.execute(session.connection(), {}).fetchone())
-
-
 def _load_states(session: Session, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
     table = _table(ResourceState)
     conn = session.connection()
@@ -190,7 +145,8 @@ def _load_active(session: Session, keys: Sequence[str]) -> dict[str, dict[str, A
     )
     out: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(keys):
-        stmt = select(*cols).where(t.c.dedup_key.in_(chunk), t.c.status.in_(ACTIVE_STATUSES))
+        # The literal status list (not binds) lets the partial unique index serve this.
+        stmt = select(*cols).where(t.c.dedup_key.in_(chunk), text(ACTIVE_SQL))
         for row in session.connection().execute(stmt).mappings():
             out[row["dedup_key"]] = dict(row)
     return out
@@ -234,7 +190,8 @@ def ingest_signals(
         if not sig.resource and sig.dedup_key in active:
             sig.resource = active[sig.dedup_key]["resource"] or ""
             sig.component = active[sig.dedup_key]["component"] or ""
-    state_keys = sorted({s.state_key for s in signals if s.resource})
+    sig_keys = [s.state_key for s in signals]
+    state_keys = sorted({k for s, k in zip(signals, sig_keys, strict=True) if s.resource})
     _lock_keys(session, [f"s:{k}" for k in state_keys])
     if cache is not None:
         states = cache.states
@@ -247,12 +204,11 @@ def ingest_signals(
     changed_states: dict[str, dict[str, Any]] = {}
     seen_only: dict[str, dict[str, Any]] = {}
     changes: list[dict[str, Any]] = []
-    touches: dict[int, dict[str, Any]] = {}
-    events: list[dict[str, Any]] = []
+    touches: Touches = {}
+    events: list[tuple[Any, ...]] = []
     outcomes: list[Outcome] = []
 
-    for sig in signals:
-        key = sig.state_key
+    for sig, key in zip(signals, sig_keys, strict=True):
         state = states.get(key)
         if not sig.resource or sig.action == "acknowledge":
             pass  # no observation of the resource itself
@@ -302,23 +258,23 @@ def ingest_signals(
         outcome = _apply_to_incident(session, settings, sig, active, touches, windows, resolutions)
         outcomes.append(outcome)
         events.append(
-            {
-                "received_at": now,
-                "occurred_at": sig.occurred_at,
-                "source": sig.source,
-                "sender": sig.sender,
-                "resource": sig.resource,
-                "component": sig.component,
-                "host": sig.host,
-                "status": sig.status,
-                "severity": sig.severity,
-                "summary": sig.summary,
-                "dedup_key": sig.dedup_key,
-                "labels": sig.labels,
-                "details": sig.details,
-                "incident_id": outcome.pk,
-                "outcome": outcome.outcome,
-            }
+            (
+                now,
+                sig.occurred_at,
+                sig.source,
+                sig.sender,
+                sig.resource,
+                sig.component,
+                sig.host,
+                sig.status,
+                sig.severity,
+                sig.summary,
+                sig.dedup_key,
+                sig.labels,
+                sig.details,
+                outcome.pk,
+                outcome.outcome,
+            )
         )
 
     conn = session.connection()
@@ -326,7 +282,7 @@ def ingest_signals(
         _INSERT_STATE.executemany(
             conn, [{c: s[c] for c in _STATE_COLS} for s in new_states.values()]
         )
-    updates = list(changed_states.values()) + list(seen_only.values())
+    updates = list(changed_states.values())
     if updates:
         _UPDATE_STATE.executemany(
             conn,
@@ -344,12 +300,16 @@ def ingest_signals(
         )
     if changes:
         _INSERT_CHANGE.executemany(conn, changes)
-    if touches:
-        _TOUCH_INCIDENT.executemany(conn, [{"pk": pk, **t} for pk, t in touches.items()])
     resolutions.flush()
-    _INSERT_EVENT.executemany(conn, events)
+    _INSERT_EVENT.executemany_tuples(conn, _EVENT_COLUMNS, events)
+    # Repeats only move counters; with a cache these are deferred (see vigil.ingest.cache).
+    seen: Seen = {k: s["last_seen_at"] for k, s in seen_only.items()}
     if cache is not None:
-        cache.mark(session)
+        last_event_id = cache.mark(session)[0]
+        if cache.counters is not None:
+            cache.counters.add(session, touches, seen, (cache.last_event_id + 1, last_event_id))
+            return outcomes
+    write_counters(session, touches, seen)
     return outcomes
 
 
@@ -358,7 +318,7 @@ def _apply_to_incident(
     settings: Settings,
     sig: Signal,
     active: dict[str, dict[str, Any]],
-    touches: dict[int, dict[str, Any]],
+    touches: Touches,
     windows: _Windows,
     resolutions: Resolutions,
 ) -> Outcome:
@@ -379,9 +339,13 @@ def _apply_to_incident(
     if sig.health == "failing":
         severity = sig.severity or "high"
         if incident is not None:
-            touch = touches.setdefault(incident["id"], {"n": 0, "seen": incident["last_seen_at"]})
-            touch["n"] += 1
-            touch["seen"] = max(touch["seen"], sig.occurred_at)
+            touch = touches.get(incident["id"])
+            if touch is None:
+                touches[incident["id"]] = [1, sig.occurred_at]
+            else:
+                touch[0] += 1
+                if sig.occurred_at > touch[1]:
+                    touch[1] = sig.occurred_at
             if _RANK[severity] < _RANK[incident["severity"]]:
                 _escalate(session, incident, severity, sig)
             return Outcome("updated", incident["human_id"], incident["id"])
