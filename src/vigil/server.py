@@ -36,12 +36,10 @@ def tune_gc() -> None:
     of every 700 (a batch of 1,000 events allocates several thousand).
     """
     import gc
-    import os
 
     gc.collect()
     gc.freeze()
-    first = int(os.environ.get("XGC0", "50000"))
-    gc.set_threshold(first, 20, 100)
+    gc.set_threshold(50_000, 20, 100)
 
 
 def serve(
