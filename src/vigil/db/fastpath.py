@@ -115,28 +115,30 @@ class PreparedStatement:
         compiled = self._compile(conn.dialect)
         if compiled.fixed or set(columns) != set(compiled.names):
             raise ValueError(f"columns {columns} do not match the statement's binds")
-        convert = [
-            (i, compiled.processors[n]) for i, n in enumerate(columns) if n in compiled.processors
-        ]
-        if convert:
-            converted = []
-            for row in rows:
-                values = list(row)
-                for i, process in convert:
-                    if values[i] is not None:
-                        values[i] = process(values[i])
-                converted.append(values)
-        else:
-            converted = [list(row) for row in rows]
+        # Column by column: rows of a batch share values (a batch's times, empty labels),
+        # so each distinct one is converted once.
+        data_columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
+        for i, name in enumerate(columns):
+            process = compiled.processors.get(name)
+            if process is not None:
+                done: dict[Any, Any] = {}
+                converted: list[Any] = []
+                for value in data_columns[i]:
+                    if value is None:
+                        converted.append(None)
+                        continue
+                    key = id(value)
+                    out = done.get(key)
+                    if out is None:
+                        out = done[key] = process(value)
+                    converted.append(out)
+                data_columns[i] = converted
         data: list[Any]
         if compiled.positional:
-            if tuple(columns) == compiled.names:
-                data = converted
-            else:
-                order = [list(columns).index(n) for n in compiled.names]
-                data = [[row[i] for i in order] for row in converted]
+            order = [columns.index(n) for n in compiled.names]
+            data = list(zip(*(data_columns[i] for i in order), strict=True))
         else:
-            data = [dict(zip(columns, row, strict=True)) for row in converted]
+            data = [dict(zip(columns, row, strict=True)) for row in zip(*data_columns, strict=True)]
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         cursor.executemany(compiled.sql, data)
 

@@ -96,12 +96,9 @@ class ResourceStateChange(Base):
     health: Mapped[str] = mapped_column(String(16))
     previous_status: Mapped[str | None] = mapped_column(String(32))
 
-    __table_args__ = (
-        Index("ix_resource_state_changes_key_at", "state_key", "at"),
-        # A resource's history from a time on (availability refresh) and its first change.
-        Index("ix_resource_state_changes_resource_at", "resource", "at"),
-        Index("ix_resource_state_changes_at", "at"),
-    )
+    # A resource's history from a time on (availability refresh) and its first change; the
+    # refresh follows new rows by id. Nothing else is indexed: every ingest batch adds rows.
+    __table_args__ = (Index("ix_resource_state_changes_resource_at", "resource", "at"),)
 
 
 class Heartbeat(Base):

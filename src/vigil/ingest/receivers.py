@@ -16,7 +16,7 @@ from vigil.db.base import utcnow
 from vigil.errors import ValidationError
 from vigil.incidents.lifecycle import normalize_severity
 from vigil.ingest.schemas import EventIn
-from vigil.ingest.signals import Signal, classify_status, state_key
+from vigil.ingest.signals import Signal, classify_status
 
 __all__ = [
     "PagerDutyError",
@@ -138,38 +138,42 @@ def _signals(
     settings: Settings, events: list[EventIn], *, is_list: bool, sender: str
 ) -> list[Signal]:
     now = utcnow()
-    signals = []
-    # Statuses repeat: classify each distinct one once.
+    signals: list[Signal] = []
+    append = signals.append
+    # Statuses and severities repeat: check each distinct one once (the field named in an
+    # error is that of the first event carrying it).
     known: dict[str, tuple[str, str, str | None]] = {}
+    severities: dict[str, str] = {}
     for i, event in enumerate(events):
-        prefix = f"[{i}]." if is_list else ""
         classified = known.get(event.status)
         if classified is None:
+            prefix = f"[{i}]." if is_list else ""
             classified = classify_status(settings, event.status, field=f"{prefix}status")
             known[event.status] = classified
-        status, health, default_severity = classified
-        severity = (
-            normalize_severity(event.severity, field=f"{prefix}severity")
-            if event.severity
-            else default_severity
-        )
-        signals.append(
+        status, health, severity = classified
+        if event.severity:
+            severity = severities.get(event.severity)
+            if severity is None:
+                prefix = f"[{i}]." if is_list else ""
+                severity = normalize_severity(event.severity, field=f"{prefix}severity")
+                severities[event.severity] = severity
+        resource, component = event.resource, event.component
+        append(
             Signal(
-                resource=event.resource,
-                component=event.component,
-                status=status,
-                health=health,  # type: ignore[arg-type]
-                occurred_at=event.timestamp or now,
-                source="events",
-                sender=sender,
-                dedup_key=event.dedup_key
-                or state_key(event.resource, event.component).replace("\x1f", "|"),
-                severity=severity,
-                summary=event.summary,
-                host=event.host,
-                service=event.service,
-                category=event.category,
-                labels=event.labels,
+                resource,
+                component,
+                status,
+                health,  # type: ignore[arg-type]
+                event.timestamp or now,
+                "events",
+                sender,
+                event.dedup_key or f"{resource}|{component}".replace("\x1f", "|"),
+                severity,
+                event.summary,
+                event.host,
+                event.service,
+                event.category,
+                event.labels,
             )
         )
     return signals

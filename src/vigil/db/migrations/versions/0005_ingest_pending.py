@@ -5,7 +5,9 @@ memory; see ``vigil.ingest.cache``) and drops two incidents indexes, each of whi
 every ingested incident: ``ix_incidents_resource_component`` (queries by resource also
 bound ``detected_at`` and use ``ix_incidents_resource_detected_at``) and
 ``ix_incidents_dedup_key`` (only active incidents are looked up by key, which the partial
-unique index ``uq_incidents_open_dedup_key`` serves).
+unique index ``uq_incidents_open_dedup_key`` serves); and the state history's indexes by
+``(state_key, at)`` and ``at``, which no query reads since availability follows the
+history by id and by ``(resource, at)``.
 
 Revision ID: 0005
 Revises: 0004
@@ -36,9 +38,15 @@ def upgrade() -> None:
     op.create_index("ix_ingest_pending_period", "ingest_pending", ["period"], unique=False)
     op.drop_index("ix_incidents_resource_component", table_name="incidents")
     op.drop_index("ix_incidents_dedup_key", table_name="incidents")
+    op.drop_index("ix_resource_state_changes_key_at", table_name="resource_state_changes")
+    op.drop_index("ix_resource_state_changes_at", table_name="resource_state_changes")
 
 
 def downgrade() -> None:
+    op.create_index(
+        "ix_resource_state_changes_key_at", "resource_state_changes", ["state_key", "at"]
+    )
+    op.create_index("ix_resource_state_changes_at", "resource_state_changes", ["at"])
     op.create_index("ix_incidents_dedup_key", "incidents", ["dedup_key"], unique=False)
     op.create_index(
         "ix_incidents_resource_component", "incidents", ["resource", "component"], unique=False
