@@ -9,6 +9,7 @@ executes with the driver directly, inside the caller's transaction.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
@@ -39,6 +40,11 @@ def _empty_json_first(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return process
 
 
+_MAX_BLOCK = 256  # rows per multi-row INSERT
+# Binds per statement SQLite accepts (its default limit since 3.32; 999 before).
+_MAX_BINDS = 32_766 if sqlite3.sqlite_version_info >= (3, 32) else 999
+
+
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
@@ -46,6 +52,25 @@ class _Compiled:
     positional: bool
     processors: dict[str, Callable[[Any], Any]]
     fixed: dict[str, Any]
+    # SQLite INSERT ... VALUES (?, ...): the text of the same INSERT for n rows.
+    multi_row: Callable[[int], str] | None = None
+
+
+def _multi_row(sql: str) -> Callable[[int], str] | None:
+    head, sep, group = sql.partition(" VALUES ")
+    if not (sep and head.startswith("INSERT") and group.startswith("(") and group.endswith(")")):
+        return None
+    if ")" in group[:-1]:  # anything but one plain VALUES group (e.g. RETURNING)
+        return None
+    texts: dict[int, str] = {}
+
+    def text(n: int) -> str:
+        found = texts.get(n)
+        if found is None:
+            found = texts[n] = head + sep + ", ".join([group] * n)
+        return found
+
+    return text
 
 
 class PreparedStatement:
@@ -77,7 +102,9 @@ class PreparedStatement:
                     fixed[name] = value  # an expanded IN-list item, e.g. resource_1_1
             positional = bool(done.positional)
             names = tuple(done.positiontup or ()) if positional else tuple({*done.binds, *fixed})
-            compiled = _Compiled(str(done), names, positional, processors, fixed)
+            sql = str(done)
+            multi = _multi_row(sql) if dialect.name == "sqlite" and positional else None
+            compiled = _Compiled(sql, names, positional, processors, fixed, multi)
             self._by_dialect[dialect.name] = compiled
         return compiled
 
@@ -133,14 +160,25 @@ class PreparedStatement:
                         out = done[key] = process(value)
                     converted.append(out)
                 data_columns[i] = converted
-        data: list[Any]
-        if compiled.positional:
-            order = [columns.index(n) for n in compiled.names]
-            data = list(zip(*(data_columns[i] for i in order), strict=True))
-        else:
-            data = [dict(zip(columns, row, strict=True)) for row in zip(*data_columns, strict=True)]
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cursor.executemany(compiled.sql, data)
+        if not compiled.positional:
+            data = [dict(zip(columns, row, strict=True)) for row in zip(*data_columns, strict=True)]
+            cursor.executemany(compiled.sql, data)
+            return
+        ordered = [data_columns[columns.index(n)] for n in compiled.names]
+        if compiled.multi_row is None:
+            cursor.executemany(compiled.sql, list(zip(*ordered, strict=True)))
+            return
+        # SQLite: one INSERT per block of 2**k rows binds and steps a third faster than a
+        # step per row; power-of-two blocks keep the set of statement texts (and so the
+        # driver's statement cache) small.
+        flat = [value for row in zip(*ordered, strict=True) for value in row]
+        width, start, left = len(compiled.names), 0, len(rows)
+        cap = 1 << (min(_MAX_BLOCK, _MAX_BINDS // width).bit_length() - 1)
+        while left:
+            block = min(cap, 1 << (left.bit_length() - 1))
+            cursor.execute(compiled.multi_row(block), flat[start * width : (start + block) * width])
+            start, left = start + block, left - block
 
     def execute(self, conn: Connection, params: Mapping[str, Any]) -> Any:
         """Run with ``params`` in ``conn``'s transaction; return the DBAPI cursor."""
