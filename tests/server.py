@@ -33,7 +33,10 @@ class Server:
 
 
 def start(
-    settings: Settings, port: int | None = None, tls: tuple[str, str] | None = None
+    settings: Settings,
+    port: int | None = None,
+    tls: tuple[str, str] | None = None,
+    env_extra: dict[str, str] | None = None,
 ) -> Server:
     """Start a server (HTTPS when ``tls`` = (cert, key)) and wait until it answers /healthz."""
     port = port or free_port()
@@ -41,6 +44,7 @@ def start(
         **os.environ,
         "VIGIL_DATABASE_URL": str(settings.database_url),
         "VIGIL_DATA_DIR": str(settings.data_dir),
+        **(env_extra or {}),
     }
     if tls:
         env.update(VIGIL_TLS_CERTFILE=tls[0], VIGIL_TLS_KEYFILE=tls[1])
