@@ -115,21 +115,26 @@ class DeferredCounters:
         """True when the oldest unwritten counter is ``interval`` seconds old."""
         return self.since is not None and time.monotonic() - self.since >= self.interval
 
+    def due_in(self) -> float:
+        """Seconds until :meth:`due` (0 if it is; ``interval`` if nothing is owed)."""
+        if self.since is None:
+            return self.interval
+        return max(0.0, self.since + self.interval - time.monotonic())
+
     def add(
         self,
         session: Session,
         touches: Touches,
         seen: Seen,
         events: tuple[int, int] | None,
-        *,
-        flush: bool = False,
     ) -> None:
-        """Defer one batch's counters (its events are rows ``events``), or write all if due.
+        """Defer one batch's counters (its events are rows ``events``), or write all owed
+        ones with them when due or when ``events`` is None (idle, shutdown).
 
         Takes effect in memory only after :meth:`committed`; :meth:`rolled_back` forgets it.
         """
         self._staged, self._flushed = None, False
-        if flush or events is None or self.due():
+        if events is None or self.due():
             all_touches: Touches = {}
             all_seen: Seen = {}
             if self.batches:

@@ -80,7 +80,7 @@ class IngestPipeline:
         while True:
             if counters is not None and counters.pending:
                 try:
-                    job = self._queue.get(timeout=counters.interval)
+                    job = self._queue.get(timeout=counters.due_in())
                 except queue.Empty:
                     self._flush_counters()  # idle: write what is owed
                     continue
