@@ -1,7 +1,15 @@
-"""Render a postmortem as seed 004's report: CommonMark (with tables) or HTML."""
+"""Render a postmortem as the post-incident review report: CommonMark (with tables) or HTML.
+
+User text never becomes markup: every value passes through ``escape_md`` (or a code
+span/fence), and HTML is produced by markdown-it with raw HTML disabled, so a ``<`` typed
+by anyone comes out as ``&lt;``. The only tag not produced by markdown-it is the line
+break inside table cells, which is written as a private-use placeholder and swapped for
+``<br>`` after rendering.
+"""
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -14,11 +22,14 @@ from vigil.postmortems.schemas import Check, PreventionItem, Sections
 from vigil.postmortems.service import get_postmortem, timeline_of
 from vigil.validation import require_one_of
 
-__all__ = ["escape_md", "render_postmortem"]
+__all__ = ["escape_md", "markdown_to_html", "render_postmortem"]
 
+# A private-use character stands for a line break in a table cell; user text cannot carry it.
+_CELL_BREAK = "\ue000"
 _INLINE = re.compile(r"([\\`*_\[\]<>|#!~&])")
 _BULLET_START = re.compile(r"^(\s*)([-+*>=])")
 _ORDERED_START = re.compile(r"^(\s*\d+)([.)])")
+_DIGITS_ONLY = re.compile(r"^\d+$")
 
 CHECKLIST = (
     ("timeline_reconstructed", "Timeline reconstructed with evidence"),
@@ -35,15 +46,19 @@ CHECKLIST = (
 def escape_md(text: Any) -> str:
     """Escape user text so it stays inline text: no headings, lists, tables or HTML."""
     lines = []
-    for line in str(text or "").splitlines() or [""]:
+    # Blank lines would end the paragraph and leading spaces could start a code block.
+    raw = [line.lstrip() for line in str(text or "").replace(_CELL_BREAK, "").splitlines()]
+    for line in [line for line in raw if line] or [""]:
         line = _INLINE.sub(r"\\\1", line)
+        if _DIGITS_ONLY.match(line):  # the template may follow it with '.' or ')': a list marker
+            line = f"&#{ord(line[0])};{line[1:]}"
         line = _BULLET_START.sub(lambda m: m.group(1) + "\\" + m.group(2), line)
         lines.append(_ORDERED_START.sub(lambda m: m.group(1) + "\\" + m.group(2), line))
     return "  \n".join(lines)  # hard line breaks keep multi-line text in one paragraph
 
 
 def _cell(text: Any) -> str:
-    return escape_md(text).replace("  \n", "<br>")
+    return escape_md(text).replace("  \n", _CELL_BREAK)
 
 
 def _code(text: str, lang: str = "") -> str:
@@ -53,7 +68,8 @@ def _code(text: str, lang: str = "") -> str:
 
 
 def _inline_code(text: str) -> str:
-    text = str(text).strip("`")
+    # A code span cannot hold a line break: one would end the list item it sits in.
+    text = " ".join(str(text).replace(_CELL_BREAK, "").split()).strip("`")
     fence = "`" * (max((len(m) for m in re.findall(r"`+", text)), default=0) + 1)
     return f"{fence}{text}{fence}"
 
@@ -119,17 +135,20 @@ def render_postmortem(*, session: Session, ref: str, fmt: str = "markdown") -> s
     )
     text = re.sub(r"\n{3,}", "\n\n", text)
     if fmt == "markdown":
-        return text
-    # User text is escaped above (including '<'), so the only raw HTML is our own <br>.
-    body = MarkdownIt("commonmark", {"html": True}).enable("table").render(text)
-    title = escape_md(pm.title).replace("\\", "")
+        return text.replace(_CELL_BREAK, "<br>")
+    body = markdown_to_html(text).replace(_CELL_BREAK, "<br>")
     return (
-        f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{_html(title)}</title>'
+        f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(' '.join(str(pm.title).split()))}</title>"
         f"<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto}}"
         f"table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.25rem .5rem}}</style>"
         f"</head><body>\n{body}</body></html>\n"
     )
 
 
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def markdown_to_html(text: str) -> str:
+    """Render CommonMark with tables to HTML; raw HTML in the input stays text."""
+    return _MARKDOWN.render(text)
+
+
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
