@@ -5,25 +5,31 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, MutableMapping
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vigil.auth.service import Principal, authenticate, require_scope
+from vigil.db.failures import DRIVER_ERRORS, translate_db_error
 from vigil.db.store import Store
 from vigil.errors import AuthError, PayloadTooLargeError, VigilError
+from vigil.jsonbody import parse_json
 
 __all__ = [
+    "ERROR_RESPONSES",
     "BodyLimitMiddleware",
     "CredentialCache",
+    "ErrorResponse",
     "ReadSession",
     "StoreDep",
+    "VigilRoute",
     "bearer",
     "error_body",
     "install_error_handlers",
@@ -121,6 +127,46 @@ def requires(scope: str) -> Callable[..., Principal]:
     return _principal
 
 
+class ErrorDetail(BaseModel):
+    """One problem with the request."""
+
+    field: str | None = None
+    message: str
+    allowed: str | list[str] | None = None
+
+
+class ErrorInfo(BaseModel):
+    """What went wrong, which field, and what is allowed there."""
+
+    code: str
+    message: str
+    field: str | None = None
+    allowed: list[str] | None = None
+    details: list[ErrorDetail] = Field(default_factory=list)
+
+
+class ErrorResponse(BaseModel):
+    """Vigil's one JSON error shape."""
+
+    error: ErrorInfo
+
+
+#: Documented on every operation: any route can meet bad input, credentials or a busy store.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": text}
+    for status, text in (
+        (400, "Malformed request (bad JSON, duplicate keys, NUL bytes)"),
+        (401, "Missing, unknown or revoked credentials"),
+        (403, "Credentials without the needed scope or kind"),
+        (404, "No such object"),
+        (409, "Clashes with stored state"),
+        (413, "Body over the size limit"),
+        (422, "A field breaks a rule; the error names it and what is allowed"),
+        (503, "The database is busy or unavailable; retry"),
+    )
+}
+
+
 def error_body(
     code: str,
     message: str,
@@ -177,16 +223,30 @@ def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body(code, str(exc.detail or "")), status_code=exc.status_code)
 
 
-def _db_error(_request: Request, exc: Exception) -> JSONResponse:
-    log.exception("database error")
-    body = error_body("database_error", f"the database could not complete the request: {exc}")
-    return JSONResponse(body, status_code=503)
+def _driver_error(request: Request, exc: Exception) -> JSONResponse:
+    translated = translate_db_error(exc)
+    if translated is None:
+        return _unexpected(request, exc)
+    # The driver's message names SQL and internals: the server log has it, the client not.
+    log.warning("%s %s: database refused: %s", request.method, request.url.path, _short(exc))
+    return _vigil_error(request, translated)
+
+
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(getattr(exc, "orig", None) or exc).split())
+    return text if len(text) <= 300 else text[:300] + "…"
+
+
+def _out_of_range(_request: Request, _exc: Exception) -> JSONResponse:
+    body = error_body("validation_error", "a number or time in the request is out of range")
+    return JSONResponse(body, status_code=422)
 
 
 def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     body = error_body("internal_error", "an unexpected error occurred; see the server log")
-    return JSONResponse(body, status_code=500)
+    # The server drops the connection after an unhandled error: say so to the client.
+    return JSONResponse(body, status_code=500, headers={"Connection": "close"})
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -194,7 +254,9 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(VigilError, _vigil_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(OperationalError, _db_error)
+    for driver_error in DRIVER_ERRORS:
+        app.add_exception_handler(driver_error, _driver_error)
+    app.add_exception_handler(OverflowError, _out_of_range)
     app.add_exception_handler(Exception, _unexpected)
 
 
@@ -205,8 +267,35 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
+class VigilRoute(APIRoute):
+    """A route whose JSON body is read by Vigil's strict parser before FastAPI sees it."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """Wrap FastAPI's handler: parse a JSON body first so its errors get Vigil's 400."""
+        handler = super().get_route_handler()
+        if self.body_field is None:
+            return handler
+
+        async def parse_then_handle(request: Request) -> Response:
+            kind = request.headers.get("content-type", "application/json").split(";")[0].strip()
+            if kind == "application/json" or kind.endswith("+json"):
+                raw = await request.body()
+                if raw:
+                    # Starlette's Request.json() returns this instead of parsing again.
+                    request._json = parse_json(raw)
+            return await handler(request)
+
+        return parse_then_handle
+
+
+def _nul_in_url(scope: Scope) -> bool:
+    raw_path = scope.get("raw_path") or scope.get("path", "").encode()
+    target = bytes(raw_path) + b"?" + bytes(scope.get("query_string", b""))
+    return b"\x00" in target or b"%00" in target or b"\x00" in scope.get("path", "").encode()
+
+
 class BodyLimitMiddleware:
-    """Refuse request bodies over ``limit`` bytes with 413, declared or streamed."""
+    """Refuse bodies over ``limit`` bytes with 413 (declared or streamed) and NUL in URLs."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
@@ -216,21 +305,43 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if _nul_in_url(scope):
+            text = "the URL contains a NUL character (%00), which is not allowed"
+            await JSONResponse(error_body("malformed_request", text), status_code=400)(
+                scope, receive, send
+            )
+            return
         message = f"request body is larger than the {self.limit} byte limit (max_body_bytes)"
+        too_large = JSONResponse(error_body("payload_too_large", message), status_code=413)
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                response = JSONResponse(error_body("payload_too_large", message), status_code=413)
-                await response(scope, receive, send)
+                await too_large(scope, receive, send)
                 return
         seen = 0
+        exceeded = False
+        started = False
 
         async def limited() -> Message:
-            nonlocal seen
+            nonlocal seen, exceeded
             msg = await receive()
             if msg["type"] == "http.request":
                 seen += len(msg.get("body", b""))
                 if seen > self.limit:
+                    exceeded = True
                     raise PayloadTooLargeError(message)
             return msg
 
-        await self.app(scope, limited, send)
+        async def guarded_send(msg: Message) -> None:
+            nonlocal started
+            if exceeded and not started:
+                return  # whatever the app made of the aborted read is replaced by the 413
+            started = True
+            await send(msg)
+
+        try:
+            await self.app(scope, limited, guarded_send)
+        except Exception:
+            if not exceeded or started:
+                raise
+        if exceeded and not started:
+            await too_large(scope, receive, send)

@@ -11,7 +11,12 @@ from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from vigil import __version__
-from vigil.api_support import BodyLimitMiddleware, CredentialCache, install_error_handlers
+from vigil.api_support import (
+    ERROR_RESPONSES,
+    BodyLimitMiddleware,
+    CredentialCache,
+    install_error_handlers,
+)
 from vigil.config import Settings
 from vigil.db.store import Store
 from vigil.metrics import Metrics
@@ -54,6 +59,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         version=__version__,
         description="Incident management: detect, respond, resolve, learn.",
         lifespan=lifespan,
+        responses=ERROR_RESPONSES,
     )
     app.state.store = store
     app.state.settings = settings

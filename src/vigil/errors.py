@@ -5,6 +5,8 @@ The tree::
     VigilError                      base; carries a message a user can act on
     ├── ConfigurationError          settings that cannot work (bad template, bad URL)
     ├── ValidationError             input that breaks a rule; names the field and what is allowed
+    │   └── InstantOutOfRangeError  a time outside 1900..9999 (also a ValueError, for pydantic)
+    ├── MalformedRequestError       a body that is not acceptable JSON (duplicate keys, NUL, depth)
     ├── NotFoundError               a referenced object does not exist
     ├── ConflictError               the request clashes with stored state
     │   └── InvalidTransitionError  a lifecycle move the state machine forbids
@@ -28,7 +30,9 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "DatabaseError",
+    "InstantOutOfRangeError",
     "InvalidTransitionError",
+    "MalformedRequestError",
     "MigrationError",
     "NotFoundError",
     "PayloadTooLargeError",
@@ -75,6 +79,18 @@ class ValidationError(VigilError):
         super().__init__(message, field=field, allowed=allowed)
         self.field = field
         self.allowed = allowed
+
+
+class InstantOutOfRangeError(ValidationError, ValueError):
+    """A time outside the range Vigil stores; a ValueError too, so pydantic names the field."""
+
+
+class MalformedRequestError(VigilError):
+    """A request that cannot be read: invalid or duplicated JSON, NUL bytes, too deep."""
+
+    code = "malformed_request"
+    http_status = 400
+    exit_code = 2
 
 
 class NotFoundError(VigilError):

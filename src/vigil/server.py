@@ -54,6 +54,7 @@ def serve(
     from vigil.app import create_app
     from vigil.db.runfiles import register_process
     from vigil.db.store import Store
+    from vigil.logs import uvicorn_log_config
 
     settings = get_settings(ctx)
     updates = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
@@ -80,6 +81,9 @@ def serve(
             host=settings.host,
             port=settings.port,
             log_level=log_level,
+            log_config=uvicorn_log_config(),
+            # Idle keep-alive clients must not hold a stopping server open (TLS included).
+            timeout_graceful_shutdown=5,
             ssl_certfile=str(settings.tls_certfile) if settings.tls_certfile else None,
             ssl_keyfile=str(settings.tls_keyfile) if settings.tls_keyfile else None,
         )

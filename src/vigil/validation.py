@@ -1,12 +1,60 @@
-"""The one "value must be one of these" rule every service uses for enumerated input."""
+"""Rules every input path shares: enumerated values and the range of instants Vigil stores."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from typing import Annotated, Any, ClassVar
 
-from vigil.errors import ValidationError
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
 
-__all__ = ["require_one_of"]
+from vigil.errors import InstantOutOfRangeError, ValidationError
+
+__all__ = [
+    "EARLIEST",
+    "LATEST",
+    "LONG_TEXT",
+    "MAX_ID",
+    "Instant",
+    "LabelValue",
+    "Labels",
+    "PatchModel",
+    "Records",
+    "RowId",
+    "ShortText",
+    "Tags",
+    "as_instant",
+    "require_one_of",
+]
+
+#: Instants outside these bounds are refused: converting them to UTC or adding a window to
+#: them would overflow, and no incident or event happens there.
+EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(9999, 12, 30, tzinfo=dt.UTC)
+
+
+def as_instant(value: dt.datetime, *, field: str | None = None) -> dt.datetime:
+    """Return ``value`` in UTC (naive means UTC) or raise if it lies outside the stored range."""
+    try:
+        utc = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not EARLIEST <= utc <= LATEST:
+        raise InstantOutOfRangeError(
+            f"{field + ' ' if field else ''}{value.isoformat()} is out of range: "
+            "times must lie between 1900-01-01 and 9999-12-30 (UTC)",
+            field=field,
+        )
+    return utc
+
+
+#: The largest row id any backend stores (PostgreSQL's integer); larger ids cannot exist.
+MAX_ID = 2**31 - 1
+#: A row id in a path or query: a positive integer that fits the column.
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+#: A datetime input: any ISO 8601 offset, stored in UTC, within [EARLIEST, LATEST].
+Instant = Annotated[dt.datetime, AfterValidator(as_instant)]
 
 
 def require_one_of(
@@ -30,3 +78,30 @@ def require_one_of(
     raise ValidationError(
         f"{field} {typed!r} is not one of: {', '.join(choices)}{hint}", field=field, allowed=choices
     )
+
+
+#: Bounded shapes of free-form maps and lists, the same on SQLite and PostgreSQL.
+ShortText = Annotated[str, StringConstraints(max_length=200)]
+LabelValue = Annotated[str, StringConstraints(max_length=500)]
+Labels = Annotated[dict[ShortText, LabelValue], Field(max_length=64)]
+Tags = Annotated[list[ShortText], Field(max_length=64)]
+Records = Annotated[list[ShortText], Field(max_length=1000)]
+#: Free text stored in TEXT columns (descriptions, root causes, notes).
+LONG_TEXT = 100_000
+
+
+class PatchModel(BaseModel):
+    """A partial update: omitted fields stay, ``null`` clears only the fields in ``clearable``."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_null(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name, value in data.items():
+                if value is None and name in cls.model_fields and name not in cls.clearable:
+                    raise ValidationError(
+                        f"{name} cannot be null; omit it to leave it unchanged", field=name
+                    )
+        return data

@@ -71,7 +71,7 @@ def test_write_token_may_send_events_read_token_may_not(client: TestClient, stor
 @pytest.mark.parametrize(
     ("body", "status", "needle"),
     [
-        (b"{not json", 422, "not valid JSON"),
+        (b"{not json", 400, "not valid JSON"),
         (b'{"resource": "x", "status": "sleeping"}', 422, "status 'sleeping' is not one of"),
         (b'{"status": "stuck"}', 422, "resource"),
         (b'[{"resource": "x", "status": "stuck"}, {"resource": "y"}]', 422, "[1].status"),

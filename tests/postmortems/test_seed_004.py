@@ -210,7 +210,18 @@ def test_action_items_in_calendar_and_exported_to_github(
     c, h = client
     _enter_seed_example(c, h)
     token = h["Authorization"].split()[1]
-    first = c.get("/api/v1/calendar.ics", params={"token": token})
+    refused = c.get("/api/v1/calendar.ics", params={"token": token})
+    assert refused.status_code == 401
+    assert "not accepted in URLs" in refused.json()["error"]["message"]
+    assert c.get("/api/v1/calendar.ics", params={"key": token}).status_code == 401
+    from vigil.auth.service import create_token
+
+    with dated_store.write() as session:
+        _feed, key = create_token(session=session, name="my calendar", scopes=["calendar"])
+    assert key.startswith("vgc_")
+    feed_header = {"Authorization": f"Bearer {key}"}
+    assert c.get("/api/v1/incidents", headers=feed_header).status_code == 403
+    first = c.get("/api/v1/calendar.ics", params={"key": key})
     assert first.status_code == 200
     cal = Calendar.from_ical(first.content)
     events = list(cal.walk("VEVENT"))

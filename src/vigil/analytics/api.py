@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from typing import Annotated, Literal
 
@@ -21,10 +20,11 @@ from vigil.analytics.panels import (
 from vigil.analytics.reports import parse_window, render, weekly_report, window_bounds
 from vigil.analytics.response import response_metrics
 from vigil.analytics.schemas import IncidentSummary, Recurrence
-from vigil.api_support import ReadSession, StoreDep, requires
+from vigil.api_support import ReadSession, StoreDep, VigilRoute, requires
 from vigil.auth.service import Principal
+from vigil.validation import Instant
 
-router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
+router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"], route_class=VigilRoute)
 Reader = Annotated[Principal, Depends(requires("read"))]
 
 
@@ -32,8 +32,8 @@ Reader = Annotated[Principal, Depends(requires("read"))]
 def summary(
     session: ReadSession,
     _who: Reader,
-    start: dt.datetime | None = None,
-    end: dt.datetime | None = None,
+    start: Instant | None = None,
+    end: Instant | None = None,
     project_id: str | None = None,
 ) -> IncidentSummary:
     """Count incidents in [start, end) by category and severity."""
@@ -80,8 +80,8 @@ def availability(
     session: ReadSession,
     _who: Reader,
     window: WindowQ = "7d",
-    start: dt.datetime | None = None,
-    end: dt.datetime | None = None,
+    start: Instant | None = None,
+    end: Instant | None = None,
     target: float = 99.0,
     resource: Annotated[list[str] | None, Query()] = None,
     fmt: Fmt = "json",
@@ -101,8 +101,8 @@ def response(
     session: ReadSession,
     _who: Reader,
     window: WindowQ = "7d",
-    start: dt.datetime | None = None,
-    end: dt.datetime | None = None,
+    start: Instant | None = None,
+    end: Instant | None = None,
     group_by: str = "all",
     service: str | None = None,
     project_id: str | None = None,
@@ -128,8 +128,8 @@ def reliability(
     session: ReadSession,
     _who: Reader,
     window: WindowQ = "30d",
-    start: dt.datetime | None = None,
-    end: dt.datetime | None = None,
+    start: Instant | None = None,
+    end: Instant | None = None,
     fmt: Fmt = "json",
 ) -> Response:
     """Resources from most to least reliable."""
@@ -142,8 +142,8 @@ def recurring(
     session: ReadSession,
     _who: Reader,
     window: WindowQ = "90d",
-    start: dt.datetime | None = None,
-    end: dt.datetime | None = None,
+    start: Instant | None = None,
+    end: Instant | None = None,
     minimum: int = 2,
     fmt: Fmt = "json",
 ) -> Response:

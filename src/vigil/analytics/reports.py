@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from vigil.db.base import utcnow
 from vigil.errors import ValidationError
-from vigil.validation import require_one_of
+from vigil.validation import EARLIEST, as_instant, require_one_of
 
 __all__ = ["FORMATS", "flatten", "parse_window", "render", "weekly_report", "window_bounds"]
 
@@ -23,23 +23,34 @@ FORMATS = ("table", "json", "csv", "markdown")
 _UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
+_LONGEST_WINDOW = 36525 * 86400
+
+
 def parse_window(text: str) -> dt.timedelta:
     """Parse ``24h``, ``7d``, ``30d``, ``2w`` or ``90m``."""
     match = re.fullmatch(r"\s*(\d+)\s*([mhdw])\s*", text or "")
     if not match or int(match.group(1)) == 0:
         raise ValidationError(f"window {text!r} is not like 24h, 7d, 30d or 2w", field="window")
-    return dt.timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+    seconds = int(match.group(1)) * _UNITS[match.group(2)]
+    if seconds > _LONGEST_WINDOW:
+        raise ValidationError(
+            f"window {text!r} is longer than the longest allowed, 100 years (36525d)",
+            field="window",
+        )
+    return dt.timedelta(seconds=seconds)
 
 
 def window_bounds(
     window: str | None, start: dt.datetime | None, end: dt.datetime | None
 ) -> tuple[dt.datetime, dt.datetime]:
     """Return [start, end): explicit bounds win; otherwise ``window`` back from now (default 7d)."""
-    end = (end.replace(tzinfo=dt.UTC) if end and end.tzinfo is None else end) or utcnow()
+    end = as_instant(end, field="end") if end else utcnow()
     if start is None:
         start = end - parse_window(window or "7d")
-    elif start.tzinfo is None:
-        start = start.replace(tzinfo=dt.UTC)
+        if start < EARLIEST:
+            raise ValidationError(f"window {window!r} reaches back before 1900", field="window")
+    else:
+        start = as_instant(start, field="start")
     if end <= start:
         raise ValidationError("the window end must be after its start", field="end")
     return start, end

@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
-from vigil.api_support import ReadSession, StoreDep, requires
+from vigil.api_support import ReadSession, StoreDep, VigilRoute, requires
 from vigil.auth import service
 from vigil.auth.schemas import TokenCreate, TokenCreated, TokenRead
 from vigil.auth.service import Principal
 
-router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])
+router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"], route_class=VigilRoute)
 Admin = Annotated[Principal, Depends(requires("admin"))]
 
 

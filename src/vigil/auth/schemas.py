@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 __all__ = ["TokenCreate", "TokenCreated", "TokenRead"]
 
@@ -15,7 +16,9 @@ class TokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=100)
-    scopes: list[str] = Field(default_factory=lambda: ["read"], description="read, write, admin")
+    scopes: list[Annotated[str, StringConstraints(max_length=16)]] = Field(
+        default_factory=lambda: ["read"], max_length=4, description="read, write, admin or calendar"
+    )
 
 
 class TokenRead(BaseModel):

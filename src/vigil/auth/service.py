@@ -26,6 +26,7 @@ from vigil.errors import (
 from vigil.validation import require_one_of
 
 __all__ = [
+    "FEED_SCOPE",
     "SCOPES",
     "Principal",
     "authenticate",
@@ -38,9 +39,18 @@ __all__ = [
 ]
 
 SCOPES: tuple[str, ...] = ("read", "write", "admin")
-#: A scope grants itself and everything to its left.
-_IMPLIED = {"read": {"read"}, "write": {"read", "write"}, "admin": {"read", "write", "admin"}}
+#: A calendar feed key reads the iCalendar feed and nothing else. Calendar apps can only
+#: send a credential inside the feed URL, so this is the one credential accepted there.
+FEED_SCOPE = "calendar"
+#: A scope grants itself and everything to its left; the feed scope grants only itself.
+_IMPLIED = {
+    "read": {"read"},
+    "write": {"read", "write"},
+    "admin": {"read", "write", "admin"},
+    FEED_SCOPE: {FEED_SCOPE},
+}
 TOKEN_PREFIX = "vgl_"
+FEED_KEY_PREFIX = "vgc_"
 
 
 @dataclass(frozen=True)
@@ -63,15 +73,21 @@ def create_token(*, session: Session, name: str, scopes: Sequence[str]) -> tuple
         raise ValidationError("token name must be 1 to 100 characters", field="name")
     wanted = [s.strip().lower() for s in scopes if s.strip()] or ["read"]
     for scope in wanted:
-        require_one_of(scope, SCOPES, field="scope")
+        require_one_of(scope, (*SCOPES, FEED_SCOPE), field="scope")
+    if FEED_SCOPE in wanted and len(set(wanted)) > 1:
+        raise ValidationError(
+            f"a {FEED_SCOPE!r} key reads the calendar feed only; create it without other scopes",
+            field="scope",
+        )
     if session.execute(select(ApiToken.id).where(ApiToken.name == name)).first():
         raise ConflictError(f"a token named {name!r} already exists; pick another name")
-    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    prefix = FEED_KEY_PREFIX if FEED_SCOPE in wanted else TOKEN_PREFIX
+    secret = prefix + secrets.token_urlsafe(32)
     token = ApiToken(
         name=name,
         token_hash=hash_token(secret),
         prefix=secret[:10],
-        scopes=sorted(set(wanted), key=SCOPES.index),
+        scopes=sorted(set(wanted), key=(*SCOPES, FEED_SCOPE).index),
         created_at=utcnow(),
     )
     session.add(token)

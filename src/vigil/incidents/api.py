@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Query
 
-from vigil.api_support import ReadSession, StoreDep, requires
+from vigil.api_support import ReadSession, StoreDep, VigilRoute, requires
 from vigil.auth.service import Principal
 from vigil.incidents import service
 from vigil.incidents.schemas import (
@@ -20,8 +19,9 @@ from vigil.incidents.schemas import (
     TimelineEntryRead,
     TransitionRequest,
 )
+from vigil.validation import Instant
 
-router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
+router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"], route_class=VigilRoute)
 
 Reader = Annotated[Principal, Depends(requires("read"))]
 Writer = Annotated[Principal, Depends(requires("write"))]
@@ -58,8 +58,8 @@ def list_(
     task_id: str | None = None,
     service_name: Annotated[str | None, Query(alias="service")] = None,
     resource: str | None = None,
-    since: dt.datetime | None = None,
-    until: dt.datetime | None = None,
+    since: Instant | None = None,
+    until: Instant | None = None,
     q: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     cursor: str | None = None,

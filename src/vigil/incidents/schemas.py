@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from vigil.validation import LONG_TEXT, Labels, PatchModel, Records, Tags, as_instant
+
 __all__ = [
     "IncidentCreate",
     "IncidentFilter",
@@ -22,10 +24,8 @@ __all__ = [
 
 
 def as_utc(value: dt.datetime) -> dt.datetime:
-    """Return ``value`` in UTC; naive datetimes are taken to be UTC already."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
+    """Return ``value`` in UTC (naive means UTC); refuse instants outside the stored range."""
+    return as_instant(value)
 
 
 class _Input(BaseModel):
@@ -40,8 +40,12 @@ class IncidentCreate(_Input):
 
     title: str | None = Field(default=None, max_length=300, description="Short headline.")
     description: str = Field(default="", max_length=100_000)
-    category: str = Field(default="OTHER", description="One of the configured categories.")
-    severity: str | None = Field(default=None, description="critical, high, medium or low.")
+    category: str = Field(
+        default="OTHER", max_length=64, description="One of the configured categories."
+    )
+    severity: str | None = Field(
+        default=None, max_length=16, description="critical, high, medium or low."
+    )
     project_id: str | None = Field(default=None, max_length=_TEXT)
     order_id: str | None = Field(default=None, max_length=_TEXT)
     task_id: str | None = Field(default=None, max_length=_TEXT)
@@ -49,11 +53,11 @@ class IncidentCreate(_Input):
     resource: str | None = Field(default=None, max_length=_TEXT)
     component: str | None = Field(default=None, max_length=_TEXT)
     host: str | None = Field(default=None, max_length=_TEXT)
-    root_cause: str | None = None
-    resolution: str | None = None
-    affected_records: list[str] = Field(default_factory=list)
-    labels: dict[str, str] = Field(default_factory=dict)
-    tags: list[str] = Field(default_factory=list)
+    root_cause: str | None = Field(default=None, max_length=LONG_TEXT)
+    resolution: str | None = Field(default=None, max_length=LONG_TEXT)
+    affected_records: Records = Field(default_factory=list)
+    labels: Labels = Field(default_factory=dict)
+    tags: Tags = Field(default_factory=list)
     detected_at: dt.datetime | None = Field(
         default=None, description="When it started; naive times are UTC. Default: now."
     )
@@ -66,13 +70,18 @@ class IncidentCreate(_Input):
         return None if value is None else as_utc(value)
 
 
-class IncidentUpdate(_Input):
+class IncidentUpdate(_Input, PatchModel):
     """Fields that can be edited; status changes go through transitions."""
+
+    clearable = frozenset(
+        {"project_id", "order_id", "task_id", "service", "resource", "component", "host"}
+        | {"root_cause", "resolution"}
+    )
 
     title: str | None = Field(default=None, max_length=300)
     description: str | None = Field(default=None, max_length=100_000)
-    category: str | None = None
-    severity: str | None = None
+    category: str | None = Field(default=None, max_length=64)
+    severity: str | None = Field(default=None, max_length=16)
     project_id: str | None = Field(default=None, max_length=_TEXT)
     order_id: str | None = Field(default=None, max_length=_TEXT)
     task_id: str | None = Field(default=None, max_length=_TEXT)
@@ -80,19 +89,23 @@ class IncidentUpdate(_Input):
     resource: str | None = Field(default=None, max_length=_TEXT)
     component: str | None = Field(default=None, max_length=_TEXT)
     host: str | None = Field(default=None, max_length=_TEXT)
-    root_cause: str | None = None
-    resolution: str | None = None
-    affected_records: list[str] | None = None
-    labels: dict[str, str] | None = None
-    tags: list[str] | None = None
+    root_cause: str | None = Field(default=None, max_length=LONG_TEXT)
+    resolution: str | None = Field(default=None, max_length=LONG_TEXT)
+    affected_records: Records | None = None
+    labels: Labels | None = None
+    tags: Tags | None = None
 
 
 class TransitionRequest(_Input):
     """Optional details of a status change."""
 
     note: str | None = Field(default=None, max_length=100_000)
-    resolution: str | None = Field(default=None, description="Only for resolve.")
-    root_cause: str | None = Field(default=None, description="Only for resolve.")
+    resolution: str | None = Field(
+        default=None, max_length=LONG_TEXT, description="Only for resolve."
+    )
+    root_cause: str | None = Field(
+        default=None, max_length=LONG_TEXT, description="Only for resolve."
+    )
 
 
 class NoteCreate(_Input):

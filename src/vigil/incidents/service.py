@@ -29,6 +29,7 @@ from vigil.incidents.lifecycle import (
 )
 from vigil.incidents.models import ACTIVE_SQL, Incident, TimelineEntry
 from vigil.incidents.schemas import IncidentCreate, IncidentFilter, IncidentUpdate
+from vigil.validation import MAX_ID, as_instant
 
 __all__ = [
     "add_note",
@@ -327,9 +328,14 @@ def decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         when, pk = raw.split("|")
-        return dt.datetime.fromisoformat(when), int(pk)
+        at, number = as_instant(dt.datetime.fromisoformat(when)), int(pk)
+        if not 0 <= number <= MAX_ID:
+            raise ValueError(pk)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"cursor {cursor!r} is not valid", field="cursor") from exc
+        raise ValidationError(
+            "cursor is not one this server returned; use next_cursor as given", field="cursor"
+        ) from exc
+    return at, number
 
 
 def _filtered(settings: Settings, filters: IncidentFilter) -> Select[Any]:
@@ -350,12 +356,14 @@ def _filtered(settings: Settings, filters: IncidentFilter) -> Select[Any]:
     if filters.until is not None:
         stmt = stmt.where(Incident.detected_at < filters.until)
     if filters.q:
-        pattern = f"%{filters.q}%"
+        # The text is matched literally: % and _ typed by the user are not wildcards.
+        literal = filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{literal}%"
         stmt = stmt.where(
             or_(
-                Incident.human_id.ilike(pattern),
-                Incident.title.ilike(pattern),
-                Incident.description.ilike(pattern),
+                Incident.human_id.ilike(pattern, escape="\\"),
+                Incident.title.ilike(pattern, escape="\\"),
+                Incident.description.ilike(pattern, escape="\\"),
             )
         )
     return stmt

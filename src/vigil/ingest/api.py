@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic_core import to_json
@@ -15,13 +14,14 @@ from vigil.api_support import (
     CredentialCache,
     ReadSession,
     StoreDep,
+    VigilRoute,
     bearer,
     requires,
     token_principal,
 )
 from vigil.auth.service import Principal, require_scope
 from vigil.db.store import Store
-from vigil.errors import AuthError, ValidationError
+from vigil.errors import AuthError, MalformedRequestError
 from vigil.ingest import heartbeats, integrations, maintenance
 from vigil.ingest.pipeline import IngestPipeline
 from vigil.ingest.receivers import (
@@ -32,6 +32,7 @@ from vigil.ingest.receivers import (
 )
 from vigil.ingest.resources import ResourceStateRead, list_states
 from vigil.ingest.schemas import (
+    EventIn,
     HeartbeatCreate,
     HeartbeatRead,
     IngestResponse,
@@ -42,8 +43,10 @@ from vigil.ingest.schemas import (
     MaintenanceRead,
 )
 from vigil.ingest.signals import Outcome, Signal
+from vigil.jsonbody import parse_json
+from vigil.validation import MAX_ID
 
-router = APIRouter(tags=["ingestion"])
+router = APIRouter(tags=["ingestion"], route_class=VigilRoute)
 Admin = Annotated[Principal, Depends(requires("admin"))]
 Writer = Annotated[Principal, Depends(requires("write"))]
 Reader = Annotated[Principal, Depends(requires("read"))]
@@ -90,10 +93,7 @@ Sender = Annotated[str, Depends(ingest_sender)]
 
 
 async def _json(request: Request) -> Any:
-    try:
-        return json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"the body is not valid JSON: {exc}", field="body") from exc
+    return parse_json(await request.body())
 
 
 async def _commit(request: Request, signals: list[Signal]) -> list[Outcome]:
@@ -120,8 +120,8 @@ _EVENT_BODY = {
             "application/json": {
                 "schema": {
                     "oneOf": [
-                        {"$ref": "#/components/schemas/EventIn"},
-                        {"type": "array", "items": {"$ref": "#/components/schemas/EventIn"}},
+                        EventIn.model_json_schema(),
+                        {"type": "array", "items": EventIn.model_json_schema()},
                     ]
                 }
             }
@@ -149,9 +149,9 @@ async def post_events(request: Request) -> Response:
 async def pagerduty_enqueue(request: Request) -> JSONResponse:
     """PagerDuty Events API v2: routing_key is a Vigil integration key."""
     try:
-        body = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError):
-        return _pd_invalid(["Event object is not valid JSON"])
+        body = parse_json(await request.body())
+    except MalformedRequestError as exc:
+        return _pd_invalid([exc.message])
     key = body.get("routing_key") if isinstance(body, dict) else None
     if not isinstance(key, str) or not key:
         return _pd_invalid(["'routing_key' is missing or blank"])
@@ -283,7 +283,9 @@ def create_window(data: MaintenanceCreate, store: StoreDep, who: Writer) -> Main
 
 
 @router.delete("/api/v1/maintenance/{window_id}", status_code=204)
-def delete_window(window_id: int, store: StoreDep, _who: Writer) -> None:
+def delete_window(
+    window_id: Annotated[int, Path(ge=1, le=MAX_ID)], store: StoreDep, _who: Writer
+) -> None:
     """Delete a maintenance window."""
     with store.write() as session:
         maintenance.delete_window(session=session, window_id=window_id)

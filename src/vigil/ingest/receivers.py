@@ -13,10 +13,11 @@ from pydantic import ValidationError as PydanticValidationError
 
 from vigil.config import Settings
 from vigil.db.base import utcnow
-from vigil.errors import ValidationError
+from vigil.errors import MalformedRequestError, ValidationError
 from vigil.incidents.lifecycle import normalize_severity
 from vigil.ingest.schemas import EventIn
 from vigil.ingest.signals import Signal, classify_status
+from vigil.jsonbody import has_nul_escape
 
 __all__ = [
     "PagerDutyError",
@@ -98,14 +99,16 @@ def events_json_to_signals(settings: Settings, raw: bytes, *, sender: str) -> li
     """Like :func:`events_to_signals`, straight from the request body (parsed and validated
     in one pass by pydantic-core)."""
     is_list = raw.lstrip()[:1] == b"["
+    if has_nul_escape(raw) or b"\x00" in raw:
+        raise MalformedRequestError(
+            "the body contains a NUL character (\\u0000), which is not allowed"
+        )
     try:
         events = _EVENT_LIST.validate_json(raw) if is_list else [EventIn.model_validate_json(raw)]
     except PydanticValidationError as exc:
         err = exc.errors()[0]
         if err["type"] == "json_invalid":
-            raise ValidationError(
-                f"the body is not valid JSON: {err['msg']}", field="body"
-            ) from exc
+            raise MalformedRequestError(f"the body is not valid JSON: {err['msg']}") from exc
         loc = list(err["loc"])
         if is_list and loc and isinstance(loc[0], int):
             prefix = f"[{loc[0]}]."

@@ -7,6 +7,7 @@ import datetime as dt
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from vigil.incidents.schemas import as_utc
+from vigil.validation import LONG_TEXT, Labels
 
 __all__ = [
     "EventIn",
@@ -41,14 +42,14 @@ class EventIn(BaseModel):
     host: str | None = Field(default=None, max_length=200)
     service: str | None = Field(default=None, max_length=200)
     severity: str | None = Field(
-        default=None, description="Overrides the status' default severity."
+        default=None, max_length=16, description="Overrides the status' default severity."
     )
-    category: str | None = None
+    category: str | None = Field(default=None, max_length=64)
     summary: str = Field(default="", max_length=10_000)
     dedup_key: str | None = Field(
         default=None, max_length=250, description="Default: resource + component."
     )
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: Labels = Field(default_factory=dict)
     timestamp: dt.datetime | None = Field(
         default=None, description="When observed; default: when received."
     )
@@ -84,7 +85,9 @@ class IntegrationCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=100)
     kind: str = Field(
-        default="events", description="events, pagerduty, alertmanager, grafana or heartbeat."
+        default="events",
+        max_length=32,
+        description="events, pagerduty, alertmanager, grafana or heartbeat.",
     )
 
 
@@ -112,10 +115,10 @@ class HeartbeatCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
-    resource: str | None = Field(default=None, description="Default: the name.")
+    resource: str | None = Field(default=None, max_length=200, description="Default: the name.")
     interval_seconds: int = Field(ge=1, le=86_400 * 7)
     grace_seconds: int = Field(default=0, ge=0, le=86_400)
-    severity: str = "high"
+    severity: str = Field(default="high", max_length=16)
 
 
 class HeartbeatRead(BaseModel):
@@ -140,9 +143,9 @@ class MaintenanceCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     starts_at: dt.datetime
     ends_at: dt.datetime
-    resource: str | None = Field(default=None, description="Glob, e.g. 'cam-*'.")
-    match_labels: dict[str, str] = Field(default_factory=dict)
-    reason: str = ""
+    resource: str | None = Field(default=None, max_length=200, description="Glob, e.g. 'cam-*'.")
+    match_labels: Labels = Field(default_factory=dict)
+    reason: str = Field(default="", max_length=LONG_TEXT)
 
 
 class MaintenanceRead(BaseModel):

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 
-from vigil.api_support import ReadSession, StoreDep, requires, token_principal
-from vigil.auth.service import Principal, require_scope
+from vigil.api_support import ReadSession, StoreDep, VigilRoute, bearer, requires, token_principal
+from vigil.auth.service import FEED_SCOPE, Principal, require_scope
 from vigil.errors import AuthError
 from vigil.postmortems import actions, service
 from vigil.postmortems.calendar import calendar_feed
@@ -23,7 +23,7 @@ from vigil.postmortems.schemas import (
     WhyCreate,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["postmortems"])
+router = APIRouter(prefix="/api/v1", tags=["postmortems"], route_class=VigilRoute)
 Reader = Annotated[Principal, Depends(requires("read"))]
 Writer = Annotated[Principal, Depends(requires("write"))]
 
@@ -153,17 +153,37 @@ def action_stats(session: ReadSession, _who: Reader, by: str = "owner") -> list[
 def calendar(
     request: Request,
     session: ReadSession,
-    token: str | None = None,
+    key: Annotated[
+        str | None,
+        Query(description="A calendar feed key (`vigil token create NAME --scope calendar`)."),
+    ] = None,
+    token: Annotated[str | None, Query(include_in_schema=False)] = None,
 ) -> Response:
     """iCalendar feed of action item due dates and postmortem reviews.
 
-    Calendar apps cannot send headers: the read token may also be given as ``?token=``.
+    Calendar apps cannot send headers, so the feed also takes a calendar feed key as
+    ``?key=``: a credential that reads this feed and nothing else. API tokens are only
+    accepted in the ``Authorization`` header, never in a URL.
     """
-    header = request.headers.get("authorization", "")
-    secret = header[7:].strip() if header.lower().startswith("bearer ") else token
-    if not secret:
-        raise AuthError("send a read token as 'Authorization: Bearer <token>' or ?token=")
-    require_scope(token_principal(request, secret), "read")
+    header = request.headers.get("authorization")
+    if token is not None:
+        raise AuthError(
+            "API tokens are not accepted in URLs; send one as 'Authorization: Bearer <token>' "
+            "or subscribe with a calendar feed key as ?key="
+        )
+    if header is not None:
+        require_scope(token_principal(request, bearer(header)), "read")
+    elif key:
+        principal = token_principal(request, key)
+        if FEED_SCOPE not in principal.scopes:
+            raise AuthError(
+                "only calendar feed keys are accepted as ?key=; send API tokens as "
+                "'Authorization: Bearer <token>'"
+            )
+    else:
+        raise AuthError(
+            "send a read token as 'Authorization: Bearer <token>' or a calendar feed key as ?key="
+        )
     return Response(calendar_feed(session=session), media_type="text/calendar")
 
 

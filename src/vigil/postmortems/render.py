@@ -148,7 +148,7 @@ def render_postmortem(*, session: Session, ref: str, fmt: str = "markdown") -> s
 
 def markdown_to_html(text: str) -> str:
     """Render CommonMark with tables to HTML; raw HTML in the input stays text."""
-    return _MARKDOWN.render(text)
+    return str(_MARKDOWN.render(text))
 
 
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from vigil.validation import LONG_TEXT, Instant, PatchModel, Tags
+
 __all__ = [
     "ActionItemCreate",
     "ActionItemRead",
@@ -183,19 +185,21 @@ class Sections(_Model):
     quick_prevention: str = Field(default="", description="Quick report: one action.")
 
 
-class PostmortemUpdate(_Model):
+class PostmortemUpdate(_Model, PatchModel):
     """Fields to change; ``sections`` replaces only the sections it names."""
 
-    title: str | None = None
+    clearable = frozenset({"root_cause_category", "review_at", "sections"})
+
+    title: str | None = Field(default=None, min_length=1, max_length=300)
     kind: Literal["full", "quick"] | None = None
-    status: str | None = None
-    summary: str | None = None
-    reported_by: str | None = None
-    affected_systems: list[str] | None = None
-    problem_statement: str | None = None
-    root_cause: str | None = None
-    root_cause_category: str | None = None
-    review_at: dt.datetime | None = None
+    status: str | None = Field(default=None, max_length=16)
+    summary: str | None = Field(default=None, max_length=LONG_TEXT)
+    reported_by: str | None = Field(default=None, max_length=200)
+    affected_systems: Tags | None = None
+    problem_statement: str | None = Field(default=None, max_length=LONG_TEXT)
+    root_cause: str | None = Field(default=None, max_length=LONG_TEXT)
+    root_cause_category: str | None = Field(default=None, max_length=100)
+    review_at: Instant | None = None
     sections: dict[str, object] | None = None
 
 
@@ -212,18 +216,18 @@ class Why(BaseModel):
 class WhyCreate(_Model):
     """A why and its answer."""
 
-    question: str = Field(min_length=1)
-    answer: str = Field(min_length=1)
-    answered_by: str = Field(min_length=1)
+    question: str = Field(min_length=1, max_length=LONG_TEXT)
+    answer: str = Field(min_length=1, max_length=LONG_TEXT)
+    answered_by: str = Field(min_length=1, max_length=200)
 
 
 class TimelineItemCreate(_Model):
     """A manual timeline entry (seed 004's table row)."""
 
-    at: dt.datetime
-    event: str = Field(min_length=1)
-    component: str = ""
-    evidence: str = ""
+    at: Instant
+    event: str = Field(min_length=1, max_length=LONG_TEXT)
+    component: str = Field(default="", max_length=200)
+    evidence: str = Field(default="", max_length=LONG_TEXT)
 
 
 class TimelineItemRead(BaseModel):
@@ -242,26 +246,28 @@ class ActionItemCreate(_Model):
     """A new action item."""
 
     title: str = Field(min_length=1, max_length=300)
-    description: str = ""
-    type: str = "other"
-    priority: str = "medium"
-    owner: str | None = None
-    team: str | None = None
+    description: str = Field(default="", max_length=LONG_TEXT)
+    type: str = Field(default="other", max_length=32)
+    priority: str = Field(default="medium", max_length=16)
+    owner: str | None = Field(default=None, max_length=200)
+    team: str | None = Field(default=None, max_length=200)
     due_date: dt.date | None = None
-    status: str = "open"
+    status: str = Field(default="open", max_length=16)
 
 
-class ActionItemUpdate(_Model):
-    """Fields of an action item to change."""
+class ActionItemUpdate(_Model, PatchModel):
+    """Fields of an action item to change; ``null`` clears owner, team or due date."""
 
-    title: str | None = None
-    description: str | None = None
-    type: str | None = None
-    priority: str | None = None
-    owner: str | None = None
-    team: str | None = None
+    clearable = frozenset({"owner", "team", "due_date"})
+
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    description: str | None = Field(default=None, max_length=LONG_TEXT)
+    type: str | None = Field(default=None, max_length=32)
+    priority: str | None = Field(default=None, max_length=16)
+    owner: str | None = Field(default=None, max_length=200)
+    team: str | None = Field(default=None, max_length=200)
     due_date: dt.date | None = None
-    status: str | None = None
+    status: str | None = Field(default=None, max_length=16)
 
 
 class ActionItemRead(BaseModel):
