@@ -33,6 +33,7 @@ __all__ = [
     "bearer",
     "error_body",
     "install_error_handlers",
+    "media_responses",
     "requires",
     "token_principal",
 ]
@@ -153,7 +154,11 @@ class ErrorResponse(BaseModel):
 
 #: Documented on every operation: any route can meet bad input, credentials or a busy store.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse, "description": text}
+    status: {
+        "model": ErrorResponse,
+        "description": text,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
+    }
     for status, text in (
         (400, "Malformed request (bad JSON, duplicate keys, NUL bytes)"),
         (401, "Missing, unknown or revoked credentials"),
@@ -165,6 +170,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (503, "The database is busy or unavailable; retry"),
     )
 }
+
+
+def media_responses(*media_types: str) -> dict[int | str, dict[str, Any]]:
+    """Document that a 200 may also come as each of ``media_types`` (e.g. ?format=csv)."""
+    return {200: {"content": {media: {"schema": {"type": "string"}} for media in media_types}}}
 
 
 def error_body(
@@ -220,7 +230,9 @@ def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-    return JSONResponse(error_body(code, str(exc.detail or "")), status_code=exc.status_code)
+    return JSONResponse(
+        error_body(code, str(exc.detail or "")), status_code=exc.status_code, headers=exc.headers
+    )
 
 
 def _driver_error(request: Request, exc: Exception) -> JSONResponse:

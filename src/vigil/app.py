@@ -16,6 +16,7 @@ from vigil.api_support import (
     BodyLimitMiddleware,
     CredentialCache,
     install_error_handlers,
+    media_responses,
 )
 from vigil.config import Settings
 from vigil.db.store import Store
@@ -67,14 +68,18 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.credentials = CredentialCache(settings.auth_cache_seconds)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
-    # Before the incidents router: its POST /incidents/{ref}/{action} would match these paths.
     app.include_router(postmortems_router)
     app.include_router(incidents_router)
     app.include_router(analytics_router)
     app.include_router(tokens_router)
     app.include_router(ingest_router)
 
-    @app.get("/metrics", tags=["health"], response_class=Response)
+    @app.get(
+        "/metrics",
+        tags=["health"],
+        response_class=Response,
+        responses=media_responses("text/plain"),
+    )
     def prometheus_metrics() -> Response:
         """Prometheus metrics: active incidents, ingested events, group-commit batches."""
         return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)

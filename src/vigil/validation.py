@@ -6,7 +6,14 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from vigil.errors import InstantOutOfRangeError, ValidationError
 
@@ -53,8 +60,18 @@ MAX_ID = 2**31 - 1
 #: A row id in a path or query: a positive integer that fits the column.
 RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
-#: A datetime input: any ISO 8601 offset, stored in UTC, within [EARLIEST, LATEST].
-Instant = Annotated[dt.datetime, AfterValidator(as_instant)]
+
+def _iso_only(value: Any) -> Any:
+    """Refuse numbers: pydantic would read ``0.5`` as seconds since 1970."""
+    if isinstance(value, int | float) or (
+        isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit()
+    ):
+        raise ValueError("must be an ISO 8601 time, e.g. 2025-12-26 or 2025-12-26T14:30Z")
+    return value
+
+
+#: A datetime input: ISO 8601 with any offset, stored in UTC, within [EARLIEST, LATEST].
+Instant = Annotated[dt.datetime, BeforeValidator(_iso_only), AfterValidator(as_instant)]
 
 
 def require_one_of(

@@ -20,7 +20,7 @@ from vigil.analytics.panels import (
 from vigil.analytics.reports import parse_window, render, weekly_report, window_bounds
 from vigil.analytics.response import response_metrics
 from vigil.analytics.schemas import IncidentSummary, Recurrence
-from vigil.api_support import ReadSession, StoreDep, VigilRoute, requires
+from vigil.api_support import ReadSession, StoreDep, VigilRoute, media_responses, requires
 from vigil.auth.service import Principal
 from vigil.validation import Instant
 
@@ -69,13 +69,14 @@ def _as(rows: Sequence[BaseModel], fmt: str) -> Response:
     return Response(render(rows, "json"), media_type="application/json")
 
 
+TABULAR = media_responses("text/csv", "text/markdown")
 Fmt = Annotated[Literal["json", "csv", "markdown"], Query(alias="format")]
 WindowQ = Annotated[
     str, Query(description="24h, 7d, 30d… back from now; ignored when start is given.")
 ]
 
 
-@router.get("/availability")
+@router.get("/availability", responses=TABULAR)
 def availability(
     session: ReadSession,
     _who: Reader,
@@ -96,7 +97,7 @@ def availability(
     )
 
 
-@router.get("/response")
+@router.get("/response", responses=TABULAR)
 def response(
     session: ReadSession,
     _who: Reader,
@@ -123,7 +124,7 @@ def response(
     )
 
 
-@router.get("/reliability")
+@router.get("/reliability", responses=TABULAR)
 def reliability(
     session: ReadSession,
     _who: Reader,
@@ -137,7 +138,7 @@ def reliability(
     return _as(reliability_ranking(session=session, start=lo, end=hi), fmt)
 
 
-@router.get("/recurring")
+@router.get("/recurring", responses=TABULAR)
 def recurring(
     session: ReadSession,
     _who: Reader,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query
 
@@ -115,27 +115,41 @@ def add_note(ref: str, data: NoteCreate, store: StoreDep, who: Writer) -> Timeli
         return TimelineEntryRead.model_validate(entry)
 
 
-@router.post("/{ref}/{action}", response_model=IncidentRead)
-def transition(
-    ref: str,
-    action: Literal["acknowledge", "investigate", "resolve", "close", "reopen"],
-    store: StoreDep,
-    who: Writer,
-    data: Annotated[TransitionRequest | None, Body()] = None,
-) -> IncidentRead:
-    """Move an incident through its lifecycle."""
-    body = data or TransitionRequest()
-    with store.write() as session:
-        incident = service.transition_incident(
-            session=session,
-            ref=ref,
-            target=_ACTIONS[action],
-            actor=who.name,
-            note=body.note,
-            resolution=body.resolution,
-            root_cause=body.root_cause,
-        )
-        return IncidentRead.from_incident(incident)
+def _transition_route(action: str) -> None:
+    """Register POST /{ref}/<action>: one path per action, so other paths answer 405/404."""
+
+    def transition(
+        ref: str,
+        store: StoreDep,
+        who: Writer,
+        data: Annotated[TransitionRequest | None, Body()] = None,
+    ) -> IncidentRead:
+        body = data or TransitionRequest()
+        with store.write() as session:
+            incident = service.transition_incident(
+                session=session,
+                ref=ref,
+                target=_ACTIONS[action],
+                actor=who.name,
+                note=body.note,
+                resolution=body.resolution,
+                root_cause=body.root_cause,
+            )
+            return IncidentRead.from_incident(incident)
+
+    router.add_api_route(
+        f"/{{ref}}/{action}",
+        transition,
+        methods=["POST"],
+        response_model=IncidentRead,
+        name=f"{action}_incident",
+        summary=f"{action.capitalize()} an incident",
+        description=f"Move an incident through its lifecycle: {action}.",
+    )
+
+
+for _action in ("acknowledge", "investigate", "resolve", "close", "reopen"):
+    _transition_route(_action)
 
 
 @router.get("/{ref}/timeline", response_model=list[TimelineEntryRead])

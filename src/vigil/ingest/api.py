@@ -41,6 +41,7 @@ from vigil.ingest.schemas import (
     IntegrationRead,
     MaintenanceCreate,
     MaintenanceRead,
+    PagerDutyInvalid,
 )
 from vigil.ingest.signals import Outcome, Signal
 from vigil.jsonbody import parse_json
@@ -145,7 +146,12 @@ async def post_events(request: Request) -> Response:
     return _response(await _commit(request, signals))
 
 
-@router.post("/v2/enqueue", status_code=202, tags=["pagerduty"])
+@router.post(
+    "/v2/enqueue",
+    status_code=202,
+    tags=["pagerduty"],
+    responses={400: {"model": PagerDutyInvalid, "description": "PagerDuty's invalid-event answer"}},
+)
 async def pagerduty_enqueue(request: Request) -> JSONResponse:
     """PagerDuty Events API v2: routing_key is a Vigil integration key."""
     try:

@@ -20,6 +20,7 @@ __all__ = [
     "IntegrationRead",
     "MaintenanceCreate",
     "MaintenanceRead",
+    "PagerDutyInvalid",
 ]
 
 
@@ -116,8 +117,8 @@ class HeartbeatCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     resource: str | None = Field(default=None, max_length=200, description="Default: the name.")
-    interval_seconds: int = Field(ge=1, le=86_400 * 7)
-    grace_seconds: int = Field(default=0, ge=0, le=86_400)
+    interval_seconds: int = Field(ge=1, le=86_400 * 7, strict=True)
+    grace_seconds: int = Field(default=0, ge=0, le=86_400, strict=True)
     severity: str = Field(default="high", max_length=16)
 
 
@@ -161,3 +162,11 @@ class MaintenanceRead(BaseModel):
     match_labels: dict[str, str]
     reason: str
     created_by: str
+
+
+class PagerDutyInvalid(BaseModel):
+    """PagerDuty Events API v2's answer to an invalid event."""
+
+    status: str
+    message: str
+    errors: list[str]

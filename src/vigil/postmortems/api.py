@@ -7,7 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 
-from vigil.api_support import ReadSession, StoreDep, VigilRoute, bearer, requires, token_principal
+from vigil.api_support import (
+    ReadSession,
+    StoreDep,
+    VigilRoute,
+    bearer,
+    media_responses,
+    requires,
+    token_principal,
+)
 from vigil.auth.service import FEED_SCOPE, Principal, require_scope
 from vigil.errors import AuthError
 from vigil.postmortems import actions, service
@@ -149,7 +157,7 @@ def action_stats(session: ReadSession, _who: Reader, by: str = "owner") -> list[
     return actions.completion_rates(session=session, by=by)
 
 
-@router.get("/calendar.ics")
+@router.get("/calendar.ics", response_class=Response, responses=media_responses("text/calendar"))
 def calendar(
     request: Request,
     session: ReadSession,
