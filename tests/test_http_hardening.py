@@ -206,3 +206,21 @@ def test_database_errors_do_not_echo_sql(client: TestClient, admin: dict[str, st
     response = _driver_error(FakeRequest(), exc)  # type: ignore[arg-type]
     assert response.status_code == 503
     assert b"SQL" not in response.body and b"BEGIN" not in response.body
+
+
+def test_analytics_refuse_impossible_targets_and_minimums(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    for target in ("-1", "nan", "inf", "101"):
+        r = client.get("/api/v1/analytics/availability", params={"target": target}, headers=admin)
+        assert r.status_code == 422, (target, r.text)
+    r = client.get("/api/v1/analytics/recurring", params={"minimum": "-3"}, headers=admin)
+    assert _error(r, 422)["field"] == "minimum"
+
+
+def test_csv_cells_cannot_become_spreadsheet_formulas() -> None:
+    from vigil.analytics.reports import csv_safe
+
+    assert csv_safe("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert csv_safe("@SUM(A1)") == "'@SUM(A1)" and csv_safe("+1+1") == "'+1+1"
+    assert csv_safe("-2.5") == "-2.5" and csv_safe("cam-01") == "cam-01" and csv_safe(3) == 3

@@ -116,3 +116,26 @@ def test_timeline_is_append_only(store: Store) -> None:
         conn.execute(text("UPDATE timeline_entries SET message = 'rewritten'"))
     with pytest.raises(Exception, match="append-only"), store.engine.begin() as conn:
         conn.execute(text("DELETE FROM timeline_entries"))
+
+
+def test_restore_checks_the_file_it_restores_even_with_uri_characters(tmp_path: Path) -> None:
+    store = _fresh(tmp_path)
+    make_incident(store)
+    odd = tmp_path / "we#ird%41 ?name.db"
+    migrate.backup_database(store, dest=odd)
+    # A junk file where the URI reading of the name would point must not be what is checked.
+    (tmp_path / "we").write_text("junk")
+    migrate.restore_database(store, odd)
+    (tmp_path / "junk#1.db").write_text("not sqlite")
+    with pytest.raises(MigrationError, match="not a SQLite database"):
+        migrate.restore_database(_fresh(tmp_path), tmp_path / "junk#1.db")
+
+
+def test_backup_creates_folders_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    store = _fresh(tmp_path)
+    make_incident(store)
+    target = tmp_path / "new" / "folder" / "copy.db"
+    assert migrate.backup_database(store, dest=target) == target and target.exists()
+    with pytest.raises(MigrationError, match="already exists; pass --force"):
+        migrate.backup_database(store, dest=target)
+    assert migrate.backup_database(store, dest=target, overwrite=True) == target

@@ -250,3 +250,19 @@ def test_writer_cache_notices_every_other_writer(store: Store) -> None:
         ).one()
     assert statuses == ["open", "resolved", "resolved"]
     assert last_seen == T0 + dt.timedelta(minutes=5)
+
+
+def test_removing_an_integration_with_a_long_name_revokes_its_key(store: Store) -> None:
+    from vigil.errors import AuthError
+    from vigil.ingest import integrations
+
+    name = "n" * 100
+    with store.write() as session:
+        _i, key = integrations.create_integration(session=session, name=name)
+    with store.write() as session:
+        removed = integrations.remove_integration(session=session, name=name)
+        assert len(removed.name) <= 100 and removed.name.endswith(")")
+    with store.read() as session, pytest.raises(AuthError):
+        integrations.authenticate_integration(session=session, key=key)
+    with store.write() as session:  # the name is free again
+        integrations.create_integration(session=session, name=name)

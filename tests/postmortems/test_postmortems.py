@@ -281,3 +281,21 @@ def test_cli_flow_and_learning_report(settings: Settings, tmp_path: Path) -> Non
     learning = json.loads(vigil("report", "learning", "--window", "90d"))
     assert learning["contributing_factors"] == [{"category": "lack of monitoring", "count": 1}]
     assert learning["root_cause_categories"] == [{"category": "process", "count": 1}]
+
+
+def test_log_import_skips_and_reports_impossible_timestamps(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_text(
+        "2025-12-26T14:30:00Z ERROR first\n"
+        "2025-02-30T14:31:00Z ERROR impossible day\n"
+        "0001-01-01T00:00:00+01:00 ERROR before time\n"
+        "2025-12-26T14:32:00Z ERROR second\n"
+    )
+    skipped: list[str] = []
+    got = list(
+        log_entries(
+            log, since=T - dt.timedelta(days=400), until=T + dt.timedelta(hours=1), skipped=skipped
+        )
+    )
+    assert [e.event.split()[-1] for e in got] == ["first", "second"]
+    assert skipped == ["app.log:2", "app.log:3"]

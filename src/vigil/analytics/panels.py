@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from vigil.analytics.availability import ResourceAvailability, availability_by_resource
 from vigil.db.base import utcnow
+from vigil.errors import ValidationError
 from vigil.incidents.lifecycle import ACTIVE_STATUSES, SEVERITIES
 from vigil.incidents.models import Incident
 
@@ -226,6 +227,10 @@ def recurring_incidents(
     similarity: float = 0.8,
 ) -> list[RecurringGroup]:
     """Group incidents by fingerprint; within a group, cluster root causes that read alike."""
+    if not 1 <= minimum <= 1_000_000:
+        raise ValidationError(
+            f"minimum {minimum} must be a whole number from 1 to 1000000", field="minimum"
+        )
     rows = session.execute(
         select(
             Incident.human_id,

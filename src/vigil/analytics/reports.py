@@ -17,7 +17,15 @@ from vigil.db.base import utcnow
 from vigil.errors import ValidationError
 from vigil.validation import EARLIEST, as_instant, require_one_of
 
-__all__ = ["FORMATS", "flatten", "parse_window", "render", "weekly_report", "window_bounds"]
+__all__ = [
+    "FORMATS",
+    "csv_safe",
+    "flatten",
+    "parse_window",
+    "render",
+    "weekly_report",
+    "window_bounds",
+]
 
 FORMATS = ("table", "json", "csv", "markdown")
 _UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -87,11 +95,21 @@ def render(rows: Sequence[BaseModel], fmt: str, columns: Sequence[str] | None = 
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore")
         writer.writeheader()
-        writer.writerows(flat)
+        writer.writerows({k: csv_safe(v) for k, v in f.items()} for f in flat)
         return buf.getvalue()
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     lines += ["| " + " | ".join(_md_cell(f.get(c)) for c in cols) + " |" for f in flat]
     return "\n".join(lines) + "\n"
+
+
+def csv_safe(value: Any) -> Any:
+    """Neutralise a text cell a spreadsheet would run as a formula (=, +, -, @, tab, CR)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        try:
+            float(value)  # a negative number stays a number
+        except ValueError:
+            return "'" + value
+    return value
 
 
 def _hours(seconds: float | None) -> str:

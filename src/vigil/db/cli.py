@@ -98,12 +98,15 @@ def status(
 def backup(
     ctx: typer.Context,
     db: DbOption = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (folders are created).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a consistent backup (SQLite backup API, or pg_dump on PostgreSQL)."""
     from vigil.db.migrate import backup_database
 
-    path = backup_database(_store(ctx, db), dest=output)
+    path = backup_database(_store(ctx, db), dest=output, overwrite=force)
     typer.echo(str(path))
 
 

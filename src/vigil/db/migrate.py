@@ -133,8 +133,18 @@ def _timestamp() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y%m%d_%H%M%S_%f")
 
 
-def backup_database(store: Store, *, label: str = "manual", dest: Path | None = None) -> Path:
+def backup_database(
+    store: Store, *, label: str = "manual", dest: Path | None = None, overwrite: bool = False
+) -> Path:
     """Write a consistent copy of the database and return its path."""
+    if dest is not None:
+        if dest.is_dir():
+            raise MigrationError(f"{dest} is a folder; give the backup file's path")
+        if dest.exists() and not overwrite:
+            raise MigrationError(f"{dest} already exists; pass --force to overwrite it")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if dest.exists():
+            dest.unlink()
     path = sqlite_path(store.url)
     if path is None:
         return _pg_dump(store, label=label, dest=dest)
@@ -189,7 +199,8 @@ def restore_database(store: Store, backup: Path, *, force: bool = False) -> Path
     if not backup.is_file():
         raise MigrationError(f"backup file {backup} does not exist")
     try:
-        probe = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
+        # as_uri() percent-encodes '#', '%' and '?', so the file checked is the file restored.
+        probe = sqlite3.connect(backup.resolve().as_uri() + "?mode=ro", uri=True)
         ok = probe.execute("PRAGMA integrity_check").fetchone()
         probe.close()
     except sqlite3.DatabaseError as exc:

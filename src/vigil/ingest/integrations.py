@@ -75,7 +75,9 @@ def remove_integration(*, session: Session, name: str) -> Integration:
     """Revoke an integration; its key stops working (its events stay)."""
     integration = _get(session, name)
     integration.revoked_at = utcnow()
-    integration.name = f"{integration.name} (removed {integration.id})"
+    # The name is freed for a new integration; the suffix must fit the 100-character column.
+    suffix = f" (removed {integration.id})"
+    integration.name = integration.name[: 100 - len(suffix)] + suffix
     session.flush()
     return integration
 

@@ -239,12 +239,16 @@ def timeline_import_log(
     """Add timestamped log lines (file:line as evidence)."""
     from vigil.postmortems.importers import log_entries
 
-    _add_entries(
-        ctx,
-        ref,
-        list(log_entries(file, since=since, until=until, pattern=pattern, component=component)),
-        "log",
+    skipped: list[str] = []
+    entries = list(
+        log_entries(
+            file, since=since, until=until, pattern=pattern, component=component, skipped=skipped
+        )
     )
+    _add_entries(ctx, ref, entries, "log")
+    if skipped:
+        shown = ", ".join(skipped[:5]) + (" …" if len(skipped) > 5 else "")
+        typer.echo(f"skipped {len(skipped)} line(s) with impossible timestamps: {shown}", err=True)
 
 
 def learning(

@@ -29,7 +29,9 @@ _SYSLOG = re.compile(r"^(\w{3}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2})")
 def parse_log_time(line: str, year: int) -> dt.datetime | None:
     """Find a timestamp in a log line: ISO 8601 (also with a comma for milliseconds, as
     Python's logging writes), common log format ``[26/Dec/2025:14:30:15 +0000]`` or syslog
-    ``Dec 26 14:30:15`` (year taken from the window). Times without an offset are UTC."""
+    ``Dec 26 14:30:15`` (year taken from the window). Times without an offset are UTC.
+
+    Raises ValueError for a timestamp that cannot exist (e.g. 2025-02-30)."""
     match = _ISO.search(line)
     if match:
         text = match.group(1).replace(",", ".").replace("Z", "+00:00")
@@ -61,8 +63,13 @@ def log_entries(
     until: dt.datetime,
     pattern: str | None = None,
     component: str | None = None,
+    skipped: list[str] | None = None,
 ) -> Iterator[TimelineItemCreate]:
-    """Yield timestamped lines in [since, until] matching ``pattern``, with ``file:line`` evidence."""
+    """Yield timestamped lines in [since, until] matching ``pattern``, with ``file:line`` evidence.
+
+    A line whose timestamp cannot exist (30 February, hour 25) is left out and its
+    ``file:line`` appended to ``skipped``.
+    """
     if not path.is_file():
         raise ValidationError(f"log file {path} does not exist", field="file")
     try:
@@ -77,7 +84,12 @@ def log_entries(
             text = line.rstrip("\n")
             if regex and not regex.search(text):
                 continue
-            when = parse_log_time(text, since.year)
+            try:
+                when = parse_log_time(text, since.year)
+            except (ValueError, OverflowError):
+                if skipped is not None:
+                    skipped.append(f"{path.name}:{number}")
+                continue
             if when is None or not since <= when <= until:
                 continue
             yield TimelineItemCreate(
