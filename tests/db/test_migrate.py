@@ -139,3 +139,44 @@ def test_backup_creates_folders_and_refuses_to_overwrite(tmp_path: Path) -> None
     with pytest.raises(MigrationError, match="already exists; pass --force"):
         migrate.backup_database(store, dest=target)
     assert migrate.backup_database(store, dest=target, overwrite=True) == target
+
+
+def test_upgrade_namespaces_the_keys_of_active_ingested_incidents(tmp_path: Path) -> None:
+    from alembic import command
+
+    from vigil.db.migrate import alembic_config
+
+    store = _fresh(tmp_path)
+    cfg = alembic_config(store.url)
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0005")
+        conn.execute(
+            text(
+                "INSERT INTO incidents (human_id, uuid, title, description, category, severity, "
+                "status, affected_records, labels, tags, source, occurrence_count, detected_at, "
+                "last_seen_at, created_at, updated_at, dedup_key, reported_by) VALUES "
+                "(:h, :u, 't', '', 'OTHER', 'high', :s, '[]', '{}', '[]', :src, 1, "
+                "'2026-01-01 00:00:00', '2026-01-01 00:00:00', '2026-01-01 00:00:00', "
+                "'2026-01-01 00:00:00', :k, 'monitor')"
+            ),
+            [
+                {"h": "A", "u": "a" * 32, "s": "open", "src": "events", "k": "cam|ffmpeg"},
+                {
+                    "h": "B",
+                    "u": "b" * 32,
+                    "s": "open",
+                    "src": "alertmanager",
+                    "k": "alertmanager:fp",
+                },
+                {"h": "C", "u": "c" * 32, "s": "resolved", "src": "events", "k": "old|x"},
+            ],
+        )
+    migrate.upgrade_schema(store)
+    with store.engine.connect() as conn:
+        keys = dict(conn.execute(text("SELECT human_id, dedup_key FROM incidents")).all())
+    assert keys == {
+        "A": "events:monitor:cam|ffmpeg",
+        "B": "alertmanager:monitor:fp",
+        "C": "old|x",
+    }

@@ -25,6 +25,11 @@ def key(store: Store) -> str:
         return integrations.create_integration(session=session, name="monitor", kind="events")[1]
 
 
+def _key_of(store: Store, kind: str) -> str:
+    with store.write() as session:
+        return integrations.create_integration(session=session, name=kind, kind=kind)[1]
+
+
 def test_single_and_batch_events(client: TestClient, key: str) -> None:
     h = {"Authorization": f"Bearer {key}"}
     r = client.post(
@@ -108,7 +113,8 @@ def test_oversize_batch_and_bad_key(client: TestClient, key: str, store: Store) 
     assert r.status_code == 401
 
 
-def test_pagerduty_validation_matches_events_api_v2(client: TestClient, key: str) -> None:
+def test_pagerduty_validation_matches_events_api_v2(client: TestClient, store: Store) -> None:
+    key = _key_of(store, "pagerduty")
     r = client.post(
         "/v2/enqueue",
         json={"routing_key": key, "event_action": "trigger", "payload": {"summary": "x"}},
@@ -174,8 +180,8 @@ def _am_payload(status: str, fingerprint: str = "abc123") -> dict[str, object]:
 @pytest.mark.parametrize(
     "path", ["/api/v1/integrations/alertmanager", "/api/v1/integrations/grafana"]
 )
-def test_alert_webhooks_open_and_resolve(client: TestClient, key: str, path: str) -> None:
-    h = {"Authorization": f"Bearer {key}"}
+def test_alert_webhooks_open_and_resolve(client: TestClient, store: Store, path: str) -> None:
+    h = {"Authorization": f"Bearer {_key_of(store, path.rsplit('/', 1)[-1])}"}
     r = client.post(path, json=_am_payload("firing"), headers=h)
     assert r.status_code == 202
     assert r.json()["results"][0]["outcome"] == "opened"
@@ -199,19 +205,17 @@ def test_integrations_heartbeats_maintenance_over_api(client: TestClient, store:
     old = r.json()["key"]
     new = client.post("/api/v1/integrations/am/rotate", headers=h).json()["key"]
     assert old != new
-    ev = {"resource": "x", "status": "ok"}
-    assert (
-        client.post(
-            "/api/v1/events", json=ev, headers={"Authorization": f"Bearer {old}"}
-        ).status_code
-        == 401
-    )
-    assert (
-        client.post(
-            "/api/v1/events", json=ev, headers={"Authorization": f"Bearer {new}"}
-        ).status_code
-        == 202
-    )
+    am = "/api/v1/integrations/alertmanager"
+    ev = _am_payload("firing")
+    assert client.post(am, json=ev, headers={"Authorization": f"Bearer {old}"}).status_code == 401
+    assert client.post(am, json=ev, headers={"Authorization": f"Bearer {new}"}).status_code == 202
+    wrong = client.post("/api/v1/events", json={"resource": "x", "status": "ok"},
+                        headers={"Authorization": f"Bearer {new}"})  # fmt: skip
+    assert wrong.status_code == 403
+    assert "alertmanager integration" in wrong.json()["error"]["message"]
+    beat_key = client.post(
+        "/api/v1/integrations", json={"name": "hb", "kind": "heartbeat"}, headers=h
+    ).json()["key"]
     assert (
         client.post(
             "/api/v1/integrations", json={"name": "x", "kind": "fax"}, headers=h
@@ -226,7 +230,7 @@ def test_integrations_heartbeats_maintenance_over_api(client: TestClient, store:
     )
     assert (
         client.post(
-            "/api/v1/heartbeats/cron/beat", headers={"Authorization": f"Bearer {new}"}
+            "/api/v1/heartbeats/cron/beat", headers={"Authorization": f"Bearer {beat_key}"}
         ).json()["outcome"]
         == "recorded"
     )
@@ -244,7 +248,7 @@ def test_integrations_heartbeats_maintenance_over_api(client: TestClient, store:
     assert [
         w["name"] for w in client.get("/api/v1/maintenance?include_past=true", headers=h).json()
     ] == ["m"]
-    assert client.get("/api/v1/resources", headers=h).json()[0]["resource"] == "x"
+    assert client.get("/api/v1/resources", headers=h).json()[0]["resource"] == "api-1:9100"
     assert client.delete("/api/v1/integrations/am", headers=h).status_code == 204
     assert (
         client.post(
@@ -266,3 +270,52 @@ def test_metrics_count_events_and_active_incidents(client: TestClient, key: str)
     assert 'vigil_ingested_events_total{outcome="updated"} 1.0' in text
     assert 'vigil_active_incidents{severity="critical",status="open"} 1.0' in text
     assert "vigil_ingest_batch_seconds_count 1.0" in text
+
+
+def test_an_integration_only_touches_incidents_it_opened(
+    client: TestClient, store: Store, key: str
+) -> None:
+    pd = _key_of(store, "pagerduty")
+    trigger = {
+        "routing_key": pd,
+        "event_action": "trigger",
+        "dedup_key": "db-down",
+        "payload": {"summary": "DB down", "source": "db-1", "severity": "critical"},
+    }
+    opened = client.post("/v2/enqueue", json=trigger)
+    assert opened.status_code == 202, opened.text
+    forged = {"resource": "x", "status": "ok", "dedup_key": "pagerduty:pagerduty:db-down"}
+    r = client.post("/api/v1/events", json=forged, headers={"Authorization": f"Bearer {key}"})
+    assert r.status_code == 202 and r.json()["results"][0]["outcome"] != "resolved"
+    with store.read() as session:
+        from vigil.incidents.models import Incident
+
+        statuses = {i.source: i.status for i in session.query(Incident).all()}
+    assert statuses["pagerduty"] == "open"
+    # Keys of another kind are refused by each receiver with a 403 that says where to send.
+    am = _key_of(store, "alertmanager")
+    r = client.post("/v2/enqueue", json={**trigger, "routing_key": am})
+    assert r.status_code == 403 and "/api/v1/integrations/alertmanager" in r.text
+    r = client.post(
+        "/api/v1/integrations/grafana", json=_am_payload("firing"),
+        headers={"Authorization": f"Bearer {am}"},
+    )  # fmt: skip
+    assert r.status_code == 403
+
+
+def test_pagerduty_and_alertmanager_shapes_are_checked(client: TestClient, store: Store) -> None:
+    pd = _key_of(store, "pagerduty")
+    body = {
+        "routing_key": pd,
+        "event_action": "trigger",
+        "payload": {"summary": "s", "source": "x", "severity": "error", "group": {"a": 1}},
+    }
+    r = client.post("/v2/enqueue", json=body)
+    assert r.status_code == 400 and "'payload.group' must be a string" in r.text
+    am = _key_of(store, "alertmanager")
+    alert = _am_payload("firing")
+    alert["alerts"][0]["labels"] = ["not", "a", "map"]  # type: ignore[index]
+    r = client.post(
+        "/api/v1/integrations/alertmanager", json=alert, headers={"Authorization": f"Bearer {am}"}
+    )
+    assert r.status_code == 422 and r.json()["error"]["field"] == "alerts[0].labels"

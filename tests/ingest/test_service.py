@@ -125,14 +125,28 @@ def test_bad_event_rejects_the_whole_batch(store: Store) -> None:
 
 def test_one_active_incident_per_key_is_enforced_by_the_database(store: Store) -> None:
     send(store, ev("cam5", "stuck", 0))
-    with pytest.raises(ConflictError, match="INC_001"), store.write() as session:
-        from vigil.incidents.schemas import IncidentCreate
+    from vigil.incidents.schemas import IncidentCreate
 
+    with pytest.raises(ValidationError, match="belong to ingestion"), store.write() as session:
         incidents.create_incident(
             session=session,
             settings=store.settings,
             actor="x",
-            data=IncidentCreate(title="dup", dedup_key="cam5|ffmpeg"),
+            data=IncidentCreate(title="dup", dedup_key="events:monitor:cam5|ffmpeg"),
+        )
+    with store.write() as session:
+        incidents.create_incident(
+            session=session,
+            settings=store.settings,
+            actor="x",
+            data=IncidentCreate(title="mine", dedup_key="cam5"),
+        )
+    with pytest.raises(ConflictError, match="INC_002"), store.write() as session:
+        incidents.create_incident(
+            session=session,
+            settings=store.settings,
+            actor="x",
+            data=IncidentCreate(title="dup", dedup_key="cam5"),
         )
     from sqlalchemy.exc import IntegrityError
 
@@ -233,7 +247,7 @@ def test_writer_cache_notices_every_other_writer(store: Store) -> None:
 
     assert csend(ev("wc", "stuck", 0)) == ["opened"]
     assert csend(ev("wc", "stuck", 1)) == ["updated"]
-    assert "wc|ffmpeg" in cache.known_active  # served from the cache this time
+    assert "events:monitor:wc|ffmpeg" in cache.known_active  # served from the cache this time
     with store.write() as session:
         (first,) = session.scalars(select(Incident.human_id).where(Incident.resource == "wc"))
         incidents.transition_incident(session=session, ref=first, target="resolved", actor="op")

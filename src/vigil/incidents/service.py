@@ -58,6 +58,10 @@ def _title_from(description: str) -> str:
     return first if len(first) <= 120 else first[:117] + "..."
 
 
+#: Dedup keys of ingested incidents are ``source:integration:key``; people cannot claim them.
+RESERVED_DEDUP_PREFIXES = ("events:", "pagerduty:", "alertmanager:", "grafana:", "heartbeat:")
+
+
 def create_incident(
     *,
     session: Session,
@@ -70,6 +74,16 @@ def create_incident(
     status: str = "open",
 ) -> str:
     """Record a new incident and return its human ID (generated unless an import gives one)."""
+    key = data.dedup_key
+    if key is not None:
+        if not key.strip():
+            data = data.model_copy(update={"dedup_key": None})
+        elif key.startswith(RESERVED_DEDUP_PREFIXES):
+            raise ValidationError(
+                f"dedup keys starting with {key.split(':')[0] + ':'!r} belong to "
+                "ingestion: an integration only matches the incidents it opened itself",
+                field="dedup_key",
+            )
     return insert_incident(
         session=session,
         settings=settings,

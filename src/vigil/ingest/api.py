@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Request
@@ -16,12 +17,13 @@ from vigil.api_support import (
     StoreDep,
     VigilRoute,
     bearer,
+    error_body,
     requires,
     token_principal,
 )
 from vigil.auth.service import Principal, require_scope
 from vigil.db.store import Store
-from vigil.errors import AuthError, MalformedRequestError
+from vigil.errors import AuthError, MalformedRequestError, PermissionDeniedError
 from vigil.ingest import heartbeats, integrations, maintenance
 from vigil.ingest.pipeline import IngestPipeline
 from vigil.ingest.receivers import (
@@ -53,44 +55,77 @@ Writer = Annotated[Principal, Depends(requires("write"))]
 Reader = Annotated[Principal, Depends(requires("read"))]
 
 
-def _integration_name(request: Request, key: str) -> str:
+#: Which integration kind each receiver accepts (API tokens with write scope: any).
+RECEIVER_PATHS = {
+    "events": "/api/v1/events",
+    "pagerduty": "/v2/enqueue",
+    "alertmanager": "/api/v1/integrations/alertmanager",
+    "grafana": "/api/v1/integrations/grafana",
+    "heartbeat": "/api/v1/heartbeats/{name}/beat",
+}
+
+
+def _integration(request: Request, key: str) -> tuple[str, str]:
+    """Return (name, kind) of the active integration owning ``key``, or raise AuthError."""
     store: Store = request.app.state.store
     cache: CredentialCache = request.app.state.credentials
 
-    def load() -> str:
+    def load() -> tuple[str, str]:
         with store.read() as session:
-            return integrations.authenticate_integration(session=session, key=key).name
+            found = integrations.authenticate_integration(session=session, key=key)
+            return found.name, found.kind
 
-    name: str = cache.get("i:" + key, load)
+    identity: tuple[str, str] = cache.get("i:" + key, load)
+    return identity
+
+
+def _of_kind(identity: tuple[str, str], kind: str) -> str:
+    name, actual = identity
+    if actual != kind:
+        raise PermissionDeniedError(
+            f"integration {name!r} is a {actual} integration; it may only send to "
+            f"{RECEIVER_PATHS.get(actual, 'its own receiver')}"
+        )
     return name
 
 
-def _sender_for(request: Request, secret: str) -> str:
+def _sender_for(request: Request, secret: str, kind: str) -> str:
     try:
-        return _integration_name(request, secret)
+        identity = _integration(request, secret)
     except AuthError:
         principal = token_principal(request, secret)
         require_scope(principal, "write")
         return principal.name
+    return _of_kind(identity, kind)
 
 
-async def ingest_sender(
-    request: Request, authorization: Annotated[str | None, Header(include_in_schema=False)] = None
-) -> str:
-    """Accept an integration key or an API token with write scope; return who is sending."""
+async def ingest_sender(request: Request, authorization: str | None, kind: str) -> str:
+    """Accept an integration key of ``kind`` or an API token with write scope; return the sender."""
     secret = bearer(authorization)
     cache: CredentialCache = request.app.state.credentials
     # The hot path stays on the event loop; only a cache miss touches the database.
     known = cache.peek("i:" + secret)
-    if isinstance(known, str):
-        return known
+    if isinstance(known, tuple):
+        return _of_kind(known, kind)
     principal = cache.peek("t:" + secret)
     if isinstance(principal, Principal) and "write" in principal.scopes:
         return principal.name
-    return await run_in_threadpool(_sender_for, request, secret)
+    return await run_in_threadpool(_sender_for, request, secret, kind)
 
 
-Sender = Annotated[str, Depends(ingest_sender)]
+def _sender(kind: str) -> Callable[..., Coroutine[Any, Any, str]]:
+    async def sender_of_kind(
+        request: Request,
+        authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    ) -> str:
+        return await ingest_sender(request, authorization, kind)
+
+    return sender_of_kind
+
+
+AlertmanagerSender = Annotated[str, Depends(_sender("alertmanager"))]
+GrafanaSender = Annotated[str, Depends(_sender("grafana"))]
+HeartbeatSender = Annotated[str, Depends(_sender("heartbeat"))]
 
 
 async def _json(request: Request) -> Any:
@@ -140,7 +175,7 @@ async def post_events(request: Request) -> Response:
     Authorization: an integration key or an API token with write scope, as a Bearer token.
     """
     # The header is read here rather than through a dependency: this is the hottest route.
-    sender = await ingest_sender(request, request.headers.get("authorization"))
+    sender = await ingest_sender(request, request.headers.get("authorization"), "events")
     body = await request.body()
     signals = events_json_to_signals(request.app.state.settings, body, sender=sender)
     return _response(await _commit(request, signals))
@@ -162,13 +197,17 @@ async def pagerduty_enqueue(request: Request) -> JSONResponse:
     if not isinstance(key, str) or not key:
         return _pd_invalid(["'routing_key' is missing or blank"])
     try:
-        sender = request.app.state.credentials.peek("i:" + key) or await run_in_threadpool(
-            _integration_name, request, key
+        identity = request.app.state.credentials.peek("i:" + key) or await run_in_threadpool(
+            _integration, request, key
         )
     except AuthError:
         return _pd_invalid(["Invalid routing key"])
     try:
-        signal, dedup_key = pagerduty_to_signal(body, sender=sender, scope=f"pagerduty:{sender}")
+        sender = _of_kind(identity, "pagerduty")
+    except PermissionDeniedError as exc:
+        return JSONResponse(error_body(exc.code, exc.message), status_code=403)
+    try:
+        signal, dedup_key = pagerduty_to_signal(body, sender=sender)
     except PagerDutyError as exc:
         return _pd_invalid(exc.errors)
     await _commit(request, [signal])
@@ -183,14 +222,14 @@ def _pd_invalid(errors: list[str]) -> JSONResponse:
 
 
 @router.post("/api/v1/integrations/alertmanager", status_code=202, response_model=IngestResponse)
-async def alertmanager(request: Request, sender: Sender) -> Response:
+async def alertmanager(request: Request, sender: AlertmanagerSender) -> Response:
     """Prometheus Alertmanager webhook (payload version 4)."""
     signals = alerts_to_signals(await _json(request), source="alertmanager", sender=sender)
     return _response(await _commit(request, signals))
 
 
 @router.post("/api/v1/integrations/grafana", status_code=202, response_model=IngestResponse)
-async def grafana(request: Request, sender: Sender) -> Response:
+async def grafana(request: Request, sender: GrafanaSender) -> Response:
     """Grafana alerting webhook contact point."""
     signals = alerts_to_signals(await _json(request), source="grafana", sender=sender)
     return _response(await _commit(request, signals))
@@ -254,7 +293,7 @@ def remove_heartbeat(name: str, store: StoreDep, _who: Writer) -> None:
 
 
 @router.post("/api/v1/heartbeats/{name}/beat", status_code=202)
-def beat(name: str, store: StoreDep, sender: Sender) -> dict[str, Any]:
+def beat(name: str, store: StoreDep, sender: HeartbeatSender) -> dict[str, Any]:
     """Check in (integration key or write token)."""
     with store.write() as session:
         outcome = heartbeats.beat(

@@ -23,7 +23,7 @@ __all__ = [
     "rotate_integration",
 ]
 
-#: What an integration sends; any key is accepted by every receiver, the kind documents intent.
+#: What an integration sends; each receiver accepts only keys of its own kind.
 KINDS: tuple[str, ...] = ("events", "pagerduty", "alertmanager", "grafana", "heartbeat")
 
 

@@ -16,7 +16,7 @@ from vigil.db.base import utcnow
 from vigil.errors import MalformedRequestError, ValidationError
 from vigil.incidents.lifecycle import normalize_severity
 from vigil.ingest.schemas import EventIn
-from vigil.ingest.signals import Signal, classify_status
+from vigil.ingest.signals import Signal, classify_status, namespaced_key
 from vigil.jsonbody import has_nul_escape
 
 __all__ = [
@@ -170,7 +170,11 @@ def _signals(
                 event.timestamp or now,
                 "events",
                 sender,
-                event.dedup_key or f"{resource}|{component}".replace("\x1f", "|"),
+                namespaced_key(
+                    "events",
+                    sender,
+                    event.dedup_key or f"{resource}|{component}".replace("\x1f", "|"),
+                ),
                 severity,
                 event.summary,
                 event.host,
@@ -190,7 +194,7 @@ class PagerDutyError(Exception):
         self.errors = errors
 
 
-def pagerduty_to_signal(body: Any, *, sender: str, scope: str) -> tuple[Signal, str]:
+def pagerduty_to_signal(body: Any, *, sender: str) -> tuple[Signal, str]:
     """Validate an Events API v2 body like PagerDuty does; return the signal and the dedup key."""
     if not isinstance(body, dict):
         raise PagerDutyError(["Event object must be a JSON object"])
@@ -215,6 +219,9 @@ def pagerduty_to_signal(body: Any, *, sender: str, scope: str) -> tuple[Signal, 
             errors.append(
                 "'payload.severity' is invalid (must be critical, error, warning or info)"
             )
+        for name in ("group", "class", "component", "source", "summary"):
+            if payload.get(name) is not None and not isinstance(payload.get(name), str):
+                errors.append(f"'payload.{name}' must be a string")
     elif action in ("acknowledge", "resolve") and not dedup:
         errors.append("'dedup_key' is required for acknowledge and resolve events")
     if errors:
@@ -237,7 +244,7 @@ def pagerduty_to_signal(body: Any, *, sender: str, scope: str) -> tuple[Signal, 
         occurred_at=when,
         source="pagerduty",
         sender=sender,
-        dedup_key=f"{scope}:{dedup}",
+        dedup_key=namespaced_key("pagerduty", sender, dedup),
         severity=PD_SEVERITY.get(str(payload.get("severity")), "high"),
         summary=str(payload.get("summary", ""))[:1024],
         service=payload.get("group"),
@@ -260,6 +267,12 @@ def alerts_to_signals(body: Any, *, source: str, sender: str) -> list[Signal]:
                 field=f"alerts[{i}].status",
                 allowed=["firing", "resolved"],
             )
+        for part in ("labels", "annotations"):
+            if not isinstance(alert.get(part) or {}, dict):
+                raise ValidationError(
+                    f"alerts[{i}].{part} must be an object of names to values",
+                    field=f"alerts[{i}].{part}",
+                )
         labels = {str(k): str(v) for k, v in (alert.get("labels") or {}).items()}
         annotations = {str(k): str(v) for k, v in (alert.get("annotations") or {}).items()}
         firing = alert["status"] == "firing"
@@ -283,7 +296,7 @@ def alerts_to_signals(body: Any, *, source: str, sender: str) -> list[Signal]:
                 occurred_at=when or utcnow(),
                 source=source,
                 sender=sender,
-                dedup_key=f"{source}:{fingerprint}",
+                dedup_key=namespaced_key(source, sender, str(fingerprint)),
                 severity=severity,
                 summary=annotations.get("summary") or annotations.get("description") or name,
                 service=labels.get("service"),

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from vigil.config import Settings
 from vigil.validation import require_one_of
 
-__all__ = ["Outcome", "Signal", "classify_status", "state_key"]
+__all__ = [
+    "DEDUP_KEY_LENGTH",
+    "Outcome",
+    "Signal",
+    "classify_status",
+    "namespaced_key",
+    "state_key",
+]
 
 Action = Literal["auto", "trigger", "acknowledge", "resolve"]
 
@@ -17,6 +25,23 @@ Action = Literal["auto", "trigger", "acknowledge", "resolve"]
 def state_key(resource: str, component: str) -> str:
     """Return the key of a (resource, component) pair."""
     return f"{resource}\x1f{component}"
+
+
+#: The longest dedup key stored (incidents.dedup_key and events.dedup_key columns).
+DEDUP_KEY_LENGTH = 300
+
+
+def namespaced_key(source: str, sender: str, key: str) -> str:
+    """Return ``source:sender:key``: an integration only ever matches incidents it opened.
+
+    A key that would not fit the column keeps its start and ends in a hash of the whole, so
+    it stays unique and the same for every event that carries it.
+    """
+    full = f"{source}:{sender}:{key}"
+    if len(full) <= DEDUP_KEY_LENGTH:
+        return full
+    digest = hashlib.sha256(full.encode()).hexdigest()[:32]
+    return f"{full[: DEDUP_KEY_LENGTH - 33]}#{digest}"
 
 
 @dataclass(slots=True)
