@@ -280,3 +280,16 @@ def test_removing_an_integration_with_a_long_name_revokes_its_key(store: Store) 
         integrations.authenticate_integration(session=session, key=key)
     with store.write() as session:  # the name is free again
         integrations.create_integration(session=session, name=name)
+
+
+def test_an_escalating_batch_keeps_the_writer_cache(store: Store) -> None:
+    cache = IngestCache()
+    for event in (ev("esc", "stuck", 0), ev("esc", "stopped", 1)):  # high, then critical
+        signals = events_to_signals(store.settings, [event], sender="monitor")
+        with store.write() as session:
+            ingest_signals(session=session, settings=store.settings, signals=signals, cache=cache)
+    with store.read() as session:
+        (severity,) = session.scalars(select(Incident.severity).where(Incident.resource == "esc"))
+        assert severity == "critical"
+        cache.check(session)  # nobody else wrote: the cache must survive its own escalation
+    assert "events:monitor:esc|ffmpeg" in cache.known_active

@@ -29,7 +29,7 @@ from vigil.incidents.models import Incident, TimelineEntry
 from vigil.ingest.models import Event, IngestPending, ResourceState, ResourceStateChange
 from vigil.ingest.signals import state_key
 
-__all__ = ["DeferredCounters", "IngestCache", "fold_pending", "write_counters"]
+__all__ = ["DeferredCounters", "IngestCache", "fold_pending", "later_of", "write_counters"]
 
 _EVENTS = cast(Table, Event.__table__)
 _INCIDENTS = cast(Table, Incident.__table__)
@@ -37,7 +37,7 @@ _STATES = cast(Table, ResourceState.__table__)
 _PENDING = cast(Table, IngestPending.__table__)
 
 
-def _newer(column: Any, param: str) -> Any:
+def later_of(column: Any, param: str) -> Any:
     """``column`` moved to ``:param`` only if that is later: never backwards."""
     value = bindparam(param, type_=column.type)
     return case((column > value, column), else_=value)
@@ -48,13 +48,13 @@ _TOUCH_INCIDENT = PreparedStatement(
     .where(_INCIDENTS.c.id == bindparam("pk"))
     .values(
         occurrence_count=_INCIDENTS.c.occurrence_count + bindparam("n"),
-        last_seen_at=_newer(_INCIDENTS.c.last_seen_at, "seen"),
+        last_seen_at=later_of(_INCIDENTS.c.last_seen_at, "seen"),
     )
 )
 _SEEN_STATE = PreparedStatement(
     update(_STATES)
     .where(_STATES.c.state_key == bindparam("k"))
-    .values(last_seen_at=_newer(_STATES.c.last_seen_at, "seen"))
+    .values(last_seen_at=later_of(_STATES.c.last_seen_at, "seen"))
 )
 _RECORD_PENDING = PreparedStatement(
     insert(_PENDING).values(
@@ -243,6 +243,9 @@ class IngestCache:
 
     def mark(self, session: Session) -> tuple[Any, ...]:
         """Record the logs' ends after this writer's batch; return them."""
+        # Rows added through the ORM (an escalation's timeline entry) must be in the logs
+        # before their ends are read, or the next batch would see a stranger's write.
+        session.flush()
         self._marks = _marks(session)
         return self._marks
 

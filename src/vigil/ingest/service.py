@@ -24,7 +24,7 @@ from vigil.incidents import service as incidents
 from vigil.incidents.lifecycle import SEVERITIES, severity_rank
 from vigil.incidents.models import ACTIVE_SQL, Incident, TimelineEntry
 from vigil.incidents.schemas import IncidentCreate
-from vigil.ingest.cache import IngestCache, Seen, Touches, write_counters
+from vigil.ingest.cache import IngestCache, Seen, Touches, later_of, write_counters
 from vigil.ingest.maintenance import active_windows, suppressing_window
 from vigil.ingest.models import Event, ResourceState, ResourceStateChange
 from vigil.ingest.resolutions import Resolutions
@@ -83,7 +83,8 @@ _UPDATE_STATE = PreparedStatement(
         status=bindparam("status"),
         health=bindparam("health"),
         since=bindparam("since"),
-        last_seen_at=bindparam("last_seen_at"),
+        # A cached state may be older than what another writer folded in: never backwards.
+        last_seen_at=later_of(_table(ResourceState).c.last_seen_at, "last_seen_at"),
         host=bindparam("host"),
     )
 )
