@@ -160,6 +160,14 @@ class DeferredCounters:
         )
         self._staged = (int(cursor.lastrowid), touches, seen)
 
+    def overlay_owed(self, states: dict[str, dict[str, Any]]) -> None:
+        """Move freshly loaded states' ``last_seen_at`` up to sightings this writer owes."""
+        for _row, _touches, seen in self.batches:
+            for key, at in seen.items():
+                state = states.get(key)
+                if state is not None and at > state["last_seen_at"]:
+                    state["last_seen_at"] = at
+
     def committed(self) -> None:
         """The transaction of the last :meth:`add` committed."""
         if self._flushed:

@@ -18,6 +18,7 @@ from vigil.incidents.lifecycle import normalize_severity
 from vigil.ingest.schemas import EventIn
 from vigil.ingest.signals import Signal, classify_status, namespaced_key
 from vigil.jsonbody import has_nul_escape
+from vigil.validation import as_instant
 
 __all__ = [
     "PagerDutyError",
@@ -63,7 +64,23 @@ def parse_time(value: Any, *, field: str) -> dt.datetime | None:
         parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
         raise ValidationError(f"{field} {value!r} is not an ISO 8601 time", field=field) from exc
-    return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
+    return not_in_future(as_instant(parsed, field=field), field=field)
+
+
+#: Clocks disagree a little; an observation further ahead than this is refused, since it
+#: would make every real event after it look late.
+FUTURE_TOLERANCE = dt.timedelta(minutes=10)
+
+
+def not_in_future(when: dt.datetime, *, field: str) -> dt.datetime:
+    """Return ``when`` unless it lies more than FUTURE_TOLERANCE after now."""
+    if when > utcnow() + FUTURE_TOLERANCE:
+        raise ValidationError(
+            f"{field} {when.isoformat()} is in the future; check the sender's clock "
+            f"(up to {int(FUTURE_TOLERANCE.total_seconds() // 60)} minutes ahead are accepted)",
+            field=field,
+        )
+    return when
 
 
 def _pydantic_message(exc: PydanticValidationError, prefix: str = "") -> ValidationError:
@@ -141,6 +158,7 @@ def _signals(
     settings: Settings, events: list[EventIn], *, is_list: bool, sender: str
 ) -> list[Signal]:
     now = utcnow()
+    latest = now + FUTURE_TOLERANCE
     signals: list[Signal] = []
     append = signals.append
     # Statuses and severities repeat: check each distinct one once (the field named in an
@@ -154,6 +172,8 @@ def _signals(
             classified = classify_status(settings, event.status, field=f"{prefix}status")
             known[event.status] = classified
         status, health, severity = classified
+        if event.timestamp is not None and event.timestamp > latest:
+            not_in_future(event.timestamp, field=f"[{i}].timestamp" if is_list else "timestamp")
         if event.severity:
             severity = severities.get(event.severity)
             if severity is None:

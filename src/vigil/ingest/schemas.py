@@ -65,7 +65,7 @@ class EventResult(BaseModel):
     """What one event did."""
 
     outcome: str = Field(
-        description="opened, updated, resolved, acknowledged, suppressed or recorded."
+        description="opened, updated, resolved, acknowledged, suppressed, recorded or late."
     )
     incident_id: str | None = None
 

@@ -196,7 +196,10 @@ def ingest_signals(
     _lock_keys(session, [f"s:{k}" for k in state_keys])
     if cache is not None:
         states = cache.states
-        states.update(_load_states(session, [k for k in state_keys if k not in states]))
+        loaded = _load_states(session, [k for k in state_keys if k not in states])
+        if cache.counters is not None and cache.counters.pending:
+            cache.counters.overlay_owed(loaded)  # the database lags what this writer owes
+        states.update(loaded)
     else:
         states = _load_states(session, state_keys)
     windows = _Windows(session, now)
@@ -211,6 +214,12 @@ def ingest_signals(
 
     for sig, key in zip(signals, sig_keys, strict=True):
         state = states.get(key)
+        if is_late(sig, state):
+            # Older than what is already known of the resource: it cannot say what the
+            # resource is doing now, so it is logged and changes nothing.
+            outcomes.append(Outcome("late"))
+            events.append(_event_row(now, sig, None, "late"))
+            continue
         if not sig.resource or sig.action == "acknowledge":
             pass  # no observation of the resource itself
         elif state is None or state["status"] != sig.status:
@@ -258,25 +267,7 @@ def ingest_signals(
 
         outcome = _apply_to_incident(session, settings, sig, active, touches, windows, resolutions)
         outcomes.append(outcome)
-        events.append(
-            (
-                now,
-                sig.occurred_at,
-                sig.source,
-                sig.sender,
-                sig.resource,
-                sig.component,
-                sig.host,
-                sig.status,
-                sig.severity,
-                sig.summary,
-                sig.dedup_key,
-                sig.labels,
-                sig.details,
-                outcome.pk,
-                outcome.outcome,
-            )
-        )
+        events.append(_event_row(now, sig, outcome.pk, outcome.outcome))
 
     conn = session.connection()
     if new_states:
@@ -312,6 +303,41 @@ def ingest_signals(
             return outcomes
     write_counters(session, touches, seen)
     return outcomes
+
+
+def is_late(sig: Signal, state: dict[str, Any] | None) -> bool:
+    """True for a native event observed before the newest sighting of its resource.
+
+    Only native events carry observation times. Alert webhooks (Alertmanager, Grafana,
+    PagerDuty) and heartbeats report their current view when delivered: Alertmanager
+    repeats a firing alert with its original ``startsAt``, which is not a late sighting.
+    """
+    return (
+        sig.source == "events"
+        and state is not None
+        and bool(sig.resource)
+        and sig.occurred_at < state["last_seen_at"]
+    )
+
+
+def _event_row(now: dt.datetime, sig: Signal, pk: int | None, outcome: str) -> tuple[Any, ...]:
+    return (
+        now,
+        sig.occurred_at,
+        sig.source,
+        sig.sender,
+        sig.resource,
+        sig.component,
+        sig.host,
+        sig.status,
+        sig.severity,
+        sig.summary,
+        sig.dedup_key,
+        sig.labels,
+        sig.details,
+        pk,
+        outcome,
+    )
 
 
 def _apply_to_incident(
