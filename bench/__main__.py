@@ -307,7 +307,7 @@ def main(argv: list[str]) -> None:
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"SQLite {__import__('sqlite3').sqlite_version}"
     )
-    wanted = set(argv) or {"log_incident", "queries", "cli", "ingest", "analytics"}
+    wanted = set(argv) or {"log_incident", "queries", "cli", "ingest", "analytics", "bad_senders"}
     backends = [
         b
         for b in ("sqlite", "postgresql")
@@ -330,6 +330,11 @@ def main(argv: list[str]) -> None:
             if backend == "postgresql":
                 with database(backend) as settings:
                     ingest.run(settings, backend, processes=2)
+        if "bad_senders" in wanted:
+            from bench import ingest
+
+            with database(backend) as settings:
+                ingest.run_bad_senders(settings, backend)
 
 
 if __name__ == "__main__":

@@ -157,3 +157,53 @@ def run(settings: Settings, backend: str, processes: int = 1) -> None:
         for s in servers:
             s.terminate()
             s.wait(timeout=30)
+
+
+def _wrk_rate(script: str, port: int, connections: int, seconds: int, key: str) -> float:
+    """Requests per second of one wrk run, errors included (for the misbehaving sender)."""
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(HERE / "wrk" / script),
+         f"http://127.0.0.1:{port}"],
+        env={**os.environ, "VIGIL_BENCH_KEY": key}, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+
+
+def _beside(port: int, key: str, seconds: int, other: str) -> tuple[float, float]:
+    """Good senders' rate while two other connections run ``other``; and the others' rate."""
+    rate = "_wrk_rate" if other == "bad.lua" else "_wrk"
+    side = subprocess.Popen(
+        [sys.executable, "-c",
+         f"import bench.ingest as b; r = b.{rate}({other!r}, {port}, 2, {seconds}, {key!r}); "
+         "print(r if isinstance(r, float) else r[0])"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    good = _wrk("events.lua", port, 8, seconds, key)[0]
+    return good, float(side.communicate()[0])
+
+
+def run_bad_senders(settings: Settings, backend: str, rounds: int = 3, seconds: int = 8) -> None:
+    """8 good senders alone, beside 2 more good senders, and beside 2 bad ones, alternated."""
+    port = 18831
+    server = _server(settings, port)
+    try:
+        key = _prepare(settings, port)
+        alone, with_good, with_bad, bad_rates = [], [], [], []
+        for _ in range(rounds):
+            alone.append(_wrk("events.lua", port, 8, seconds, key)[0])
+            with_good.append(_beside(port, key, seconds, "events.lua")[0])
+            good, bad = _beside(port, key, seconds, "bad.lua")
+            with_bad.append(good)
+            bad_rates.append(bad)
+        vs_alone = statistics.median(b / a for a, b in zip(alone, with_bad, strict=True))
+        vs_good = statistics.median(b / g for g, b in zip(with_good, with_bad, strict=True))
+        print(
+            f"[{backend}] 8 good senders: alone {statistics.median(alone):,.0f} req/s, "
+            f"beside 2 good senders {statistics.median(with_good):,.0f}, beside 2 bad senders "
+            f"{statistics.median(with_bad):,.0f} (the bad ones sent "
+            f"{statistics.median(bad_rates):,.0f} req/s); ratio beside bad / alone "
+            f"{vs_alone:.2f}, beside bad / beside good {vs_good:.2f} (target >= 0.80)"
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -293,3 +293,55 @@ def test_an_escalating_batch_keeps_the_writer_cache(store: Store) -> None:
         assert severity == "critical"
         cache.check(session)  # nobody else wrote: the cache must survive its own escalation
     assert "events:monitor:esc|ffmpeg" in cache.known_active
+
+
+def test_one_bad_request_in_a_shared_batch_fails_alone(store: Store) -> None:
+    import dataclasses
+
+    from vigil.ingest.pipeline import IngestPipeline
+
+    pipeline = IngestPipeline(store)
+    good = [
+        pipeline.submit(events_to_signals(store.settings, [ev(f"g{i}", "stuck", i)], sender="m"))
+        for i in range(8)
+    ]
+    (signal,) = events_to_signals(store.settings, [ev("bad", "stuck", 0)], sender="m")
+    # Receivers refuse unknown categories; a signal built past them fails in the writer.
+    bad = pipeline.submit([dataclasses.replace(signal, category="NOPE")])
+    more = pipeline.submit(events_to_signals(store.settings, [ev("g9", "stuck", 9)], sender="m"))
+    pipeline.start()  # everything queued so far shares the first batch
+    try:
+        assert [f.result(timeout=10)[0].outcome for f in [*good, more]] == ["opened"] * 9
+        with pytest.raises(ValidationError, match="category"):
+            bad.result(timeout=10)
+    finally:
+        pipeline.stop()
+    assert pipeline.batches <= 6  # halving, not one transaction per request
+
+
+def test_unknown_category_is_refused_before_anything_is_written(store: Store) -> None:
+    events = [ev("c1", "stuck", 0), {**ev("c2", "stuck", 0), "category": "NOPE"}]
+    with pytest.raises(ValidationError) as caught:
+        events_to_signals(store.settings, events, sender="m")
+    assert caught.value.field == "[1].category"
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_reopen_racing_ingestion_on_the_same_key_never_clashes(store: Store) -> None:
+    import time
+
+    assert send(store, ev("race", "stuck", 0))[0].outcome == "opened"
+    with store.write() as session:
+        incidents.transition_incident(session=session, ref="INC_001", target="resolved", actor="op")
+    result: list[str] = []
+
+    def ingest() -> None:
+        result.append(send(store, ev("race", "stuck", 5))[0].outcome)
+
+    with store.write() as session:
+        incidents.transition_incident(session=session, ref="INC_001", target="open", actor="op")
+        worker = threading.Thread(target=ingest)
+        worker.start()
+        time.sleep(0.5)  # ingestion waits for the key's lock instead of opening a second one
+    worker.join(timeout=10)
+    assert result == ["updated"]

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from vigil.config import Settings
 from vigil.db.base import utcnow, uuid7
 from vigil.db.fastpath import PreparedStatement, insert_all_columns
+from vigil.db.locks import lock_keys
 from vigil.errors import ConflictError, NotFoundError, ValidationError
 from vigil.incidents.ids import next_human_id
 from vigil.incidents.lifecycle import (
@@ -121,6 +122,7 @@ def insert_incident(
     severity = normalize_severity(data.severity or settings.default_severity)
     title = data.title or _title_from(data.description)
     if check_dedup and data.dedup_key and status in ACTIVE_STATUSES:
+        lock_keys(session, [f"i:{data.dedup_key}"])  # the lock ingestion takes for this key
         existing = find_active_by_dedup_key(session=session, dedup_key=data.dedup_key)
         if existing is not None:
             raise ConflictError(
@@ -274,6 +276,7 @@ def transition_incident(
     if (resolution or root_cause) and target != "resolved":
         raise ValidationError("resolution and root_cause go with resolve only", field="resolution")
     if target == "open" and incident.dedup_key:
+        lock_keys(session, [f"i:{incident.dedup_key}"])  # ingestion may open one meanwhile
         other = find_active_by_dedup_key(session=session, dedup_key=incident.dedup_key)
         if other is not None:
             raise ConflictError(

@@ -17,7 +17,9 @@ from collections import Counter
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
+from vigil.db.failures import translate_db_error
 from vigil.db.store import Store
+from vigil.errors import ConflictError, VigilError
 from vigil.ingest.cache import IngestCache, fold_pending
 from vigil.ingest.service import ingest_signals
 from vigil.ingest.signals import Outcome, Signal
@@ -118,7 +120,7 @@ class IngestPipeline:
             return
         counters.committed()
 
-    def _apply(self, batch: list[_Job]) -> None:
+    def _apply(self, batch: list[_Job], *, retried: bool = False) -> None:
         started = time.perf_counter()
         try:
             with self.store.write() as session:
@@ -134,11 +136,18 @@ class IngestPipeline:
                 if self.cache.counters is not None:
                     self.cache.counters.rolled_back()
             if len(batch) > 1:
-                # Isolate the failing request so the others still commit.
-                for job in batch:
-                    self._apply([job])
+                # Isolate the failing request by halves: a bad one costs a few retries of
+                # the others, not one transaction per request.
+                middle = len(batch) // 2
+                self._apply(batch[:middle])
+                self._apply(batch[middle:])
                 return
-            log.exception("ingest batch failed")
+            if not retried and _is_race(exc):
+                # Another process changed the same key between our read and write; the
+                # retry reads what it committed.
+                self._apply(batch, retried=True)
+                return
+            _log_rejection(exc)
             batch[0].future.set_exception(exc)
             return
         self.batches += 1
@@ -153,3 +162,17 @@ class IngestPipeline:
         for job in batch:
             job.future.set_result(outcomes[start : start + len(job.signals)])
             start += len(job.signals)
+
+
+def _is_race(exc: Exception) -> bool:
+    """True for a unique-key clash with a concurrent writer (worth one retry)."""
+    return isinstance(translate_db_error(exc), ConflictError)
+
+
+def _log_rejection(exc: Exception) -> None:
+    """Log why a request failed in the writer: one short line, no user input echoed at length."""
+    if isinstance(exc, VigilError) or translate_db_error(exc) is not None:
+        text = " ".join(str(exc).split())
+        log.warning("ingest request refused: %s", text if len(text) <= 300 else text[:300] + "…")
+    else:
+        log.error("ingest request failed: %s", type(exc).__name__, exc_info=exc)

@@ -14,7 +14,7 @@ from pydantic import ValidationError as PydanticValidationError
 from vigil.config import Settings
 from vigil.db.base import utcnow
 from vigil.errors import MalformedRequestError, ValidationError
-from vigil.incidents.lifecycle import normalize_severity
+from vigil.incidents.lifecycle import normalize_category, normalize_severity
 from vigil.ingest.schemas import EventIn
 from vigil.ingest.signals import Signal, classify_status, namespaced_key
 from vigil.jsonbody import has_nul_escape
@@ -165,6 +165,7 @@ def _signals(
     # error is that of the first event carrying it).
     known: dict[str, tuple[str, str, str | None]] = {}
     severities: dict[str, str] = {}
+    categories: dict[str, str] = {}
     for i, event in enumerate(events):
         classified = known.get(event.status)
         if classified is None:
@@ -180,6 +181,14 @@ def _signals(
                 prefix = f"[{i}]." if is_list else ""
                 severity = normalize_severity(event.severity, field=f"{prefix}severity")
                 severities[event.severity] = severity
+        given, category = event.category, None
+        if given is not None:
+            # Checked here, not in the writer: one bad event must not fail a shared batch.
+            category = categories.get(given)
+            if category is None:
+                prefix = f"[{i}]." if is_list else ""
+                category = normalize_category(given, settings.categories, field=f"{prefix}category")
+                categories[given] = category
         resource, component = event.resource, event.component
         append(
             Signal(
@@ -199,7 +208,7 @@ def _signals(
                 event.summary,
                 event.host,
                 event.service,
-                event.category,
+                category,
                 event.labels,
             )
         )

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from vigil.config import Settings
 from vigil.db.base import utcnow
 from vigil.db.fastpath import PreparedStatement, insert_all_columns
+from vigil.db.locks import lock_keys
 from vigil.incidents import service as incidents
 from vigil.incidents.lifecycle import SEVERITIES, severity_rank
 from vigil.incidents.models import ACTIVE_SQL, Incident, TimelineEntry
@@ -96,18 +97,6 @@ def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
         yield items[i : i + _CHUNK]
 
 
-def _lock_keys(session: Session, keys: Iterable[str]) -> None:
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    session.execute(
-        text(
-            "SELECT pg_advisory_xact_lock(h) FROM (SELECT hashtextextended(k, 0) AS h "
-            "FROM unnest(CAST(:keys AS text[])) AS k ORDER BY 1) AS s"
-        ),
-        {"keys": sorted(set(keys))},
-    )
-
-
 class _Windows:
     """Maintenance windows in force, loaded only if a signal might open an incident."""
 
@@ -177,7 +166,7 @@ def ingest_signals(
         return []
     now = utcnow()
     dedup_keys = sorted({s.dedup_key for s in signals})
-    _lock_keys(session, [f"i:{k}" for k in dedup_keys])
+    lock_keys(session, [f"i:{k}" for k in dedup_keys])
     if cache is not None:
         cache.check(session)
         missing = [k for k in dedup_keys if k not in cache.known_active]
@@ -193,7 +182,7 @@ def ingest_signals(
             sig.component = active[sig.dedup_key]["component"] or ""
     sig_keys = [s.state_key for s in signals]
     state_keys = sorted({k for s, k in zip(signals, sig_keys, strict=True) if s.resource})
-    _lock_keys(session, [f"s:{k}" for k in state_keys])
+    lock_keys(session, [f"s:{k}" for k in state_keys])
     if cache is not None:
         states = cache.states
         loaded = _load_states(session, [k for k in state_keys if k not in states])
