@@ -93,7 +93,8 @@ def main() -> int:
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
-    with running(settings) as server:
+    # Refusals are answered at once here: the fuzzer sends mostly bad requests on purpose.
+    with running(settings, env_extra={"VIGIL_INGEST_REFUSAL_DELAY_SECONDS": "0"}) as server:
         return _fuzz(
             server.base, server.token, args.max_time, args.max_examples, settings.data_dir / "rep"
         )

@@ -121,9 +121,13 @@ def self_signed(directory: str) -> tuple[str, str]:
 
 
 @contextmanager
-def running(settings: Settings, tls: tuple[str, str] | None = None) -> Iterator[Server]:
+def running(
+    settings: Settings,
+    tls: tuple[str, str] | None = None,
+    env_extra: dict[str, str] | None = None,
+) -> Iterator[Server]:
     """Run a server for the duration of a ``with`` block."""
-    server = start(settings, tls=tls)
+    server = start(settings, tls=tls, env_extra=env_extra)
     try:
         yield server
     finally:

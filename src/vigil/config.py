@@ -149,6 +149,15 @@ class Settings(BaseSettings):
         ge=1,
         description="Most events accepted in one request; larger batches get HTTP 413.",
     )
+    ingest_refusal_delay_seconds: float = Field(
+        default=0.1,
+        ge=0,
+        le=10,
+        description=(
+            "How long a refused ingestion request (4xx) waits before its answer, so a sender "
+            "that keeps sending bad events slows itself down instead of the other senders."
+        ),
+    )
     ingest_max_batch: int = Field(
         default=2000,
         ge=1,

@@ -319,3 +319,20 @@ def test_pagerduty_and_alertmanager_shapes_are_checked(client: TestClient, store
         "/api/v1/integrations/alertmanager", json=alert, headers={"Authorization": f"Bearer {am}"}
     )
     assert r.status_code == 422 and r.json()["error"]["field"] == "alerts[0].labels"
+
+
+def test_refusals_are_answered_after_the_configured_delay(store: Store, key: str) -> None:
+    import time
+
+    settings = store.settings.model_copy(update={"ingest_refusal_delay_seconds": 0.3})
+    with TestClient(create_app(settings, Store(settings))) as c:
+        h = {"Authorization": f"Bearer {key}"}
+        started = time.perf_counter()
+        r = c.post("/api/v1/events", json={"resource": "x", "status": "nope"}, headers=h)
+        assert r.status_code == 422 and time.perf_counter() - started >= 0.3
+        started = time.perf_counter()
+        assert (
+            c.post("/api/v1/events", json={"resource": "x", "status": "ok"}, headers=h).status_code
+            == 202
+        )
+        assert time.perf_counter() - started < 0.3  # good requests are not delayed

@@ -23,7 +23,7 @@ from vigil.api_support import (
 )
 from vigil.auth.service import Principal, require_scope
 from vigil.db.store import Store
-from vigil.errors import AuthError, MalformedRequestError, PermissionDeniedError
+from vigil.errors import AuthError, MalformedRequestError, PermissionDeniedError, VigilError
 from vigil.ingest import heartbeats, integrations, maintenance
 from vigil.ingest.pipeline import IngestPipeline
 from vigil.ingest.receivers import (
@@ -174,11 +174,23 @@ async def post_events(request: Request) -> Response:
 
     Authorization: an integration key or an API token with write scope, as a Bearer token.
     """
-    # The header is read here rather than through a dependency: this is the hottest route.
-    sender = await ingest_sender(request, request.headers.get("authorization"), "events")
-    body = await request.body()
-    signals = events_json_to_signals(request.app.state.settings, body, sender=sender)
+    try:
+        # The header is read here rather than through a dependency: this is the hottest route.
+        sender = await ingest_sender(request, request.headers.get("authorization"), "events")
+        body = await request.body()
+        signals = events_json_to_signals(request.app.state.settings, body, sender=sender)
+    except VigilError:
+        await _slow_down(request)
+        raise
     return _response(await _commit(request, signals))
+
+
+async def _slow_down(request: Request) -> None:
+    """Delay a refusal: a sender that keeps failing then sends less, and the CPU it would
+    have taken stays with the senders that work (the delay waits, it does not compute)."""
+    delay = request.app.state.settings.ingest_refusal_delay_seconds
+    if delay:
+        await asyncio.sleep(delay)
 
 
 @router.post(
@@ -224,14 +236,22 @@ def _pd_invalid(errors: list[str]) -> JSONResponse:
 @router.post("/api/v1/integrations/alertmanager", status_code=202, response_model=IngestResponse)
 async def alertmanager(request: Request, sender: AlertmanagerSender) -> Response:
     """Prometheus Alertmanager webhook (payload version 4)."""
-    signals = alerts_to_signals(await _json(request), source="alertmanager", sender=sender)
+    try:
+        signals = alerts_to_signals(await _json(request), source="alertmanager", sender=sender)
+    except VigilError:
+        await _slow_down(request)
+        raise
     return _response(await _commit(request, signals))
 
 
 @router.post("/api/v1/integrations/grafana", status_code=202, response_model=IngestResponse)
 async def grafana(request: Request, sender: GrafanaSender) -> Response:
     """Grafana alerting webhook contact point."""
-    signals = alerts_to_signals(await _json(request), source="grafana", sender=sender)
+    try:
+        signals = alerts_to_signals(await _json(request), source="grafana", sender=sender)
+    except VigilError:
+        await _slow_down(request)
+        raise
     return _response(await _commit(request, signals))
 
 
