@@ -6,6 +6,7 @@ entry point build one) and pass it in.
 
 from __future__ import annotations
 
+import json
 import os
 import string
 from pathlib import Path
@@ -126,7 +127,7 @@ class Settings(BaseSettings):
             "degraded": "medium",
         },
         description="Failing event statuses and the severity of the incident each opens "
-        "(seed 002: stopped -> critical, stuck -> high). JSON object; keys are lower case.",
+        "(e.g. stopped -> critical, stuck -> high). JSON object; keys are lower case.",
     )
     healthy_statuses: list[str] = Field(
         default_factory=lambda: [
@@ -273,7 +274,11 @@ def settings_reference() -> str:
     ]
     for name, info in Settings.model_fields.items():
         if info.default_factory is not None:
-            default = "(computed)" if name == "data_dir" else "`[]`"
+            if name == "data_dir":
+                default = "(computed)"
+            else:
+                made = info.default_factory()  # type: ignore[call-arg]
+                default = f"`{json.dumps(made, separators=(', ', ': '))}`" if made else "`[]`"
         else:
             default = f"`{info.default}`" if info.default not in (None, "") else "(empty)"
         description = (info.description or "").replace("|", "\\|")

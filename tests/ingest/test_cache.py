@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from vigil.config import Settings
+from tests.factories import store_copy
 from vigil.db.store import Store
 from vigil.incidents.models import Incident
 from vigil.ingest.cache import IngestCache, fold_pending
@@ -70,15 +69,6 @@ def _counters(store: Store) -> tuple[dict[str, Any], dict[str, Any]]:
     return incidents, states
 
 
-def _fresh(template: Path, directory: Path, name: str) -> Store:
-    directory.mkdir(parents=True, exist_ok=True)
-    db = directory / f"{name}.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
-    shutil.copy(template, db)
-    return Store(Settings(database_url=f"sqlite:///{db}", data_dir=directory))
-
-
 batches = st.lists(
     st.tuples(
         st.lists(
@@ -120,8 +110,8 @@ def test_deferred_counters_match_immediate_ones(
     """Whatever the flushes, folds by another writer and a crash, the counters end up equal
     to those written with every batch."""
     template = request.getfixturevalue("_sqlite_template")
-    reference = _fresh(template, tmp_path, "reference")
-    deferred = _fresh(template, tmp_path, "deferred")
+    reference = store_copy(template, tmp_path, "reference")
+    deferred = store_copy(template, tmp_path, "deferred")
     cache = IngestCache(counter_seconds=3600)  # never due by time: the test decides
     try:
         for events, then in history:

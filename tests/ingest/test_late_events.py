@@ -4,7 +4,6 @@ what the in-order history gives."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +12,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from tests.factories import store_copy
 from vigil.analytics.availability import availability_by_resource
-from vigil.config import Settings
 from vigil.db.store import Store
 from vigil.incidents.models import Incident
 from vigil.ingest.models import Event, ResourceState
@@ -53,14 +52,6 @@ def _summary(store: Store, until: int) -> tuple[Any, ...]:
     return tuple(state), incidents, availability
 
 
-def _fresh(template: Path, directory: Path, name: str) -> Store:
-    db = directory / f"{name}.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
-    shutil.copy(template, db)
-    return Store(Settings(database_url=f"sqlite:///{db}", data_dir=directory))
-
-
 histories = st.lists(
     st.tuples(st.sampled_from(STATUSES), st.integers(1, 20)), min_size=1, max_size=8
 )
@@ -80,8 +71,8 @@ def test_late_events_change_neither_state_nor_incidents_nor_availability(
     request: pytest.FixtureRequest,
 ) -> None:
     template = request.getfixturevalue("_sqlite_template")
-    in_order = _fresh(template, tmp_path, "in_order")
-    with_late = _fresh(template, tmp_path, "with_late")
+    in_order = store_copy(template, tmp_path, "in_order")
+    with_late = store_copy(template, tmp_path, "with_late")
     try:
         minute = 0
         for i, (status, gap) in enumerate(steps):

@@ -236,19 +236,18 @@ def _pd_invalid(errors: list[str]) -> JSONResponse:
 @router.post("/api/v1/integrations/alertmanager", status_code=202, response_model=IngestResponse)
 async def alertmanager(request: Request, sender: AlertmanagerSender) -> Response:
     """Prometheus Alertmanager webhook (payload version 4)."""
-    try:
-        signals = alerts_to_signals(await _json(request), source="alertmanager", sender=sender)
-    except VigilError:
-        await _slow_down(request)
-        raise
-    return _response(await _commit(request, signals))
+    return await _alert_webhook(request, "alertmanager", sender)
 
 
 @router.post("/api/v1/integrations/grafana", status_code=202, response_model=IngestResponse)
 async def grafana(request: Request, sender: GrafanaSender) -> Response:
     """Grafana alerting webhook contact point."""
+    return await _alert_webhook(request, "grafana", sender)
+
+
+async def _alert_webhook(request: Request, source: str, sender: str) -> Response:
     try:
-        signals = alerts_to_signals(await _json(request), source="grafana", sender=sender)
+        signals = alerts_to_signals(await _json(request), source=source, sender=sender)
     except VigilError:
         await _slow_down(request)
         raise
