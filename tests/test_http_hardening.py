@@ -49,6 +49,16 @@ def test_times_out_of_range_are_refused_with_the_field(
     _error(client.get("/api/v1/analytics/availability", params=params, headers=admin), 422)
 
 
+@pytest.mark.parametrize("number", ["0.5", "1700000000", "-6.98943341152601e-126", "inf"])
+def test_numbers_are_not_read_as_seconds_since_1970(
+    client: TestClient, admin: dict[str, str], number: str
+) -> None:
+    r = client.get("/api/v1/analytics/recurring", params={"end": number}, headers=admin)
+    assert _error(r, 422)["field"] == "end"
+    body = {"title": "t", "detected_at": number}
+    assert _error(client.post("/api/v1/incidents", json=body, headers=admin), 422)
+
+
 def test_huge_window_is_refused(client: TestClient, admin: dict[str, str]) -> None:
     r = client.get("/api/v1/analytics/availability", params={"window": "99999999d"}, headers=admin)
     assert _error(r, 422)["field"] == "window"

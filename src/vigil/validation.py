@@ -63,11 +63,18 @@ RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 def _iso_only(value: Any) -> Any:
     """Refuse numbers: pydantic would read ``0.5`` as seconds since 1970."""
-    if isinstance(value, int | float) or (
-        isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit()
-    ):
+    if isinstance(value, int | float) or (isinstance(value, str) and _reads_as_number(value)):
         raise ValueError("must be an ISO 8601 time, e.g. 2025-12-26 or 2025-12-26T14:30Z")
     return value
+
+
+def _reads_as_number(text: str) -> bool:
+    """True for any text Python reads as a number (``12``, ``-6.9e-126``, ``inf``)."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 #: A datetime input: ISO 8601 with any offset, stored in UTC, within [EARLIEST, LATEST].

@@ -20,9 +20,9 @@ from tests.server import free_port, running, self_signed, start, stop
 from vigil.config import Settings
 from vigil.db.store import Store
 from vigil.incidents.models import Incident
-from vigil.incidents.schemas import as_utc
 from vigil.ingest import integrations
 from vigil.ingest.models import Event, IngestPending
+from vigil.validation import as_instant
 
 
 def _key(settings: Settings, name: str = "src", kind: str = "events") -> str:
@@ -242,7 +242,8 @@ def test_sigkill_loses_no_acknowledged_event(settings: Settings) -> None:
         assert doubles == []
         assert counted and owed == 0
         assert [(h, n, seen) for h, n, seen, _n, _seen in counted] == [
-            (h, n_events, as_utc(seen_events)) for h, _n, _seen, n_events, seen_events in counted
+            (h, n_events, as_instant(seen_events))
+            for h, _n, _seen, n_events, seen_events in counted
         ]
     finally:
         stop(server)

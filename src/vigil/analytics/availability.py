@@ -36,7 +36,7 @@ from vigil.analytics.intervals import clip, merge
 from vigil.analytics.models import ResourceDowntime, ResourceObservation
 from vigil.db.fastpath import PreparedStatement
 from vigil.errors import ValidationError
-from vigil.incidents.schemas import as_utc
+from vigil.validation import as_instant
 
 __all__ = ["ResourceAvailability", "availability_by_resource", "sla_band"]
 
@@ -179,7 +179,7 @@ def availability_by_resource(
     do not have yet, the stored part before the change is aggregated and the rest recomputed
     from the logs in memory.
     """
-    start, end = as_utc(start), as_utc(end)
+    start, end = as_instant(start), as_instant(end)
     if end <= start:
         raise ValidationError("the window end must be after its start", field="end")
     if not 0 < target_percent <= 100:

@@ -25,8 +25,7 @@ from sqlalchemy.orm import Session
 
 from vigil.db.fastpath import PreparedStatement
 from vigil.incidents.models import DURATION_COLUMNS, Incident
-from vigil.incidents.schemas import as_utc
-from vigil.validation import require_one_of
+from vigil.validation import as_instant, require_one_of
 
 __all__ = ["GROUPS", "DurationStats", "ResponseMetrics", "response_metrics", "stats_of"]
 
@@ -88,7 +87,7 @@ def response_metrics(
 ) -> list[ResponseMetrics]:
     """Return MTTA/MTTR/time-to-close per group for incidents detected in [start, end)."""
     require_one_of(group_by, GROUPS, field="group_by")
-    start, end = as_utc(start), as_utc(end)
+    start, end = as_instant(start), as_instant(end)
     if group_by == "service" and project_id is None:
         return _by_service_indexed(session, start, end, service)
     column = {"project": Incident.project_id, "all": None}.get(

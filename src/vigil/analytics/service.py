@@ -15,7 +15,8 @@ from vigil.db.base import UTCDateTime, elapsed_bucket, utcnow
 from vigil.errors import ValidationError
 from vigil.incidents.lifecycle import SEVERITIES, normalize_category
 from vigil.incidents.models import Incident
-from vigil.incidents.schemas import IncidentRead, as_utc
+from vigil.incidents.schemas import IncidentRead
+from vigil.validation import as_instant
 
 __all__ = ["fingerprint_recurrence", "incidents_summary", "recurrence_rate"]
 
@@ -47,8 +48,8 @@ def incidents_summary(
     recent_limit: int = 10,
 ) -> IncidentSummary:
     """Count incidents in [start, end) by category and severity, with the newest high ones."""
-    start = as_utc(start) if start else None
-    end = as_utc(end) if end else None
+    start = as_instant(start) if start else None
+    end = as_instant(end) if end else None
     if start and end and end <= start:
         raise ValidationError("end must be after start", field="end_date")
     counts = select(Incident.category, Incident.severity, func.count()).group_by(
@@ -95,7 +96,7 @@ def recurrence_rate(
     if not 1 <= days <= 3650:
         raise ValidationError(f"days {days} must be between 1 and 3650", field="days")
     category = normalize_category(category, settings.categories)
-    end = as_utc(now) if now else utcnow()
+    end = as_instant(now) if now else utcnow()
     start = end - dt.timedelta(days=days)
     n_buckets = min(days, MAX_BUCKETS)
     width = days * 86400 / n_buckets

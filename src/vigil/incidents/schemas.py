@@ -6,9 +6,9 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from vigil.validation import LONG_TEXT, Labels, PatchModel, Records, Tags, as_instant
+from vigil.validation import LONG_TEXT, Instant, Labels, PatchModel, Records, Tags
 
 __all__ = [
     "IncidentCreate",
@@ -19,13 +19,7 @@ __all__ = [
     "NoteCreate",
     "TimelineEntryRead",
     "TransitionRequest",
-    "as_utc",
 ]
-
-
-def as_utc(value: dt.datetime) -> dt.datetime:
-    """Return ``value`` in UTC (naive means UTC); refuse instants outside the stored range."""
-    return as_instant(value)
 
 
 class _Input(BaseModel):
@@ -58,16 +52,11 @@ class IncidentCreate(_Input):
     affected_records: Records = Field(default_factory=list)
     labels: Labels = Field(default_factory=dict)
     tags: Tags = Field(default_factory=list)
-    detected_at: dt.datetime | None = Field(
+    detected_at: Instant | None = Field(
         default=None, description="When it started; naive times are UTC. Default: now."
     )
     reported_by: str | None = Field(default=None, max_length=_TEXT)
     dedup_key: str | None = Field(default=None, max_length=300)
-
-    @field_validator("detected_at")
-    @classmethod
-    def _utc(cls, value: dt.datetime | None) -> dt.datetime | None:
-        return None if value is None else as_utc(value)
 
 
 class IncidentUpdate(_Input, PatchModel):
@@ -125,14 +114,9 @@ class IncidentFilter(_Input):
     task_id: str | None = None
     service: str | None = None
     resource: str | None = None
-    since: dt.datetime | None = None
-    until: dt.datetime | None = None
+    since: Instant | None = None
+    until: Instant | None = None
     q: str | None = Field(default=None, description="Text in ID, title or description.")
-
-    @field_validator("since", "until")
-    @classmethod
-    def _utc(cls, value: dt.datetime | None) -> dt.datetime | None:
-        return None if value is None else as_utc(value)
 
 
 class IncidentRead(BaseModel):

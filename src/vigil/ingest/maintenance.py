@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from vigil.db.base import utcnow
 from vigil.errors import NotFoundError, ValidationError
-from vigil.incidents.schemas import as_utc
 from vigil.ingest.models import MaintenanceWindow
+from vigil.validation import as_instant
 
 if TYPE_CHECKING:
     from vigil.ingest.signals import Signal
@@ -33,7 +33,7 @@ def create_window(
     reason: str = "",
 ) -> MaintenanceWindow:
     """Create a window for ``resource`` (glob) and/or labels; one of them is required."""
-    starts_at, ends_at = as_utc(starts_at), as_utc(ends_at)
+    starts_at, ends_at = as_instant(starts_at), as_instant(ends_at)
     if ends_at <= starts_at:
         raise ValidationError("ends_at must be after starts_at", field="ends_at")
     if not resource and not match_labels:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from vigil.incidents.schemas import as_utc
-from vigil.validation import LONG_TEXT, Labels
+from vigil.validation import LONG_TEXT, Instant, Labels
 
 __all__ = [
     "EventIn",
@@ -51,14 +50,9 @@ class EventIn(BaseModel):
         default=None, max_length=250, description="Default: resource + component."
     )
     labels: Labels = Field(default_factory=dict)
-    timestamp: dt.datetime | None = Field(
+    timestamp: Instant | None = Field(
         default=None, description="When observed; default: when received."
     )
-
-    @field_validator("timestamp")
-    @classmethod
-    def _utc(cls, value: dt.datetime | None) -> dt.datetime | None:
-        return None if value is None else as_utc(value)
 
 
 class EventResult(BaseModel):
@@ -142,8 +136,8 @@ class MaintenanceCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
-    starts_at: dt.datetime
-    ends_at: dt.datetime
+    starts_at: Instant
+    ends_at: Instant
     resource: str | None = Field(default=None, max_length=200, description="Glob, e.g. 'cam-*'.")
     match_labels: Labels = Field(default_factory=dict)
     reason: str = Field(default="", max_length=LONG_TEXT)

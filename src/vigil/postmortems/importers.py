@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from vigil.errors import ValidationError
-from vigil.incidents.schemas import as_utc
 from vigil.postmortems.schemas import TimelineItemCreate
+from vigil.validation import as_instant
 
 __all__ = ["git_entries", "log_entries", "parse_log_time"]
 
@@ -37,7 +37,7 @@ def parse_log_time(line: str, year: int) -> dt.datetime | None:
         text = match.group(1).replace(",", ".").replace("Z", "+00:00")
         if re.search(r"[+-]\d{4}$", text):
             text = text[:-2] + ":" + text[-2:]
-        return as_utc(dt.datetime.fromisoformat(text))
+        return as_instant(dt.datetime.fromisoformat(text))
     match = _CLF.search(line)
     if match:
         day, mon, yr, hh, mm, ss, off = match.groups()
@@ -78,7 +78,7 @@ def log_entries(
         raise ValidationError(
             f"pattern {pattern!r} is not a valid regular expression: {exc}", field="pattern"
         ) from exc
-    since, until = as_utc(since), as_utc(until)
+    since, until = as_instant(since), as_instant(until)
     with path.open(encoding="utf-8", errors="replace") as fh:
         for number, line in enumerate(fh, 1):
             text = line.rstrip("\n")
@@ -104,7 +104,7 @@ def git_entries(
     repo: Path, *, since: dt.datetime, until: dt.datetime
 ) -> Iterator[TimelineItemCreate]:
     """Yield commits made in [since, until] with their short hash as evidence."""
-    since, until = as_utc(since), as_utc(until)
+    since, until = as_instant(since), as_instant(until)
     result = subprocess.run(
         [
             "git",

@@ -12,7 +12,6 @@ from vigil.db.base import utcnow
 from vigil.errors import ConflictError, NotFoundError, ValidationError
 from vigil.incidents import service as incidents
 from vigil.incidents.models import Incident
-from vigil.incidents.schemas import as_utc
 from vigil.postmortems.models import Postmortem, PostmortemTimelineEntry
 from vigil.postmortems.schemas import (
     PostmortemRead,
@@ -22,7 +21,7 @@ from vigil.postmortems.schemas import (
     TimelineItemRead,
     Why,
 )
-from vigil.validation import require_one_of
+from vigil.validation import as_instant, require_one_of
 
 __all__ = [
     "STATUSES",
@@ -97,7 +96,7 @@ def update_postmortem(*, session: Session, ref: str, data: PostmortemUpdate) -> 
     for name in data.model_fields_set - {"sections", "status"}:
         value = getattr(data, name)
         if name == "review_at" and value is not None:
-            value = as_utc(value)
+            value = as_instant(value)
         setattr(pm, name, value)
     if data.sections:
         merged = {**_sections(pm).model_dump(mode="json"), **data.sections}
@@ -186,7 +185,7 @@ def add_timeline_entries(
     }
     added = 0
     for item in items:
-        at = as_utc(item.at)
+        at = as_instant(item.at)
         key = (at, item.event, item.evidence)
         if key in existing:
             continue
