@@ -8,7 +8,7 @@ import time
 import uuid
 from typing import Any
 
-from sqlalchemy import DateTime, Float, Integer, MetaData
+from sqlalchemy import DateTime, Float, Integer, MetaData, bindparam, case
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase
@@ -21,6 +21,7 @@ __all__ = [
     "elapsed_bucket",
     "epoch_diff",
     "epoch_seconds",
+    "later_of",
     "utcnow",
     "uuid7",
 ]
@@ -193,3 +194,9 @@ def _diff_sqlite(element: epoch_diff, compiler: Any, **kw: Any) -> str:
 def _diff_pg(element: epoch_diff, compiler: Any, **kw: Any) -> str:
     later, earlier = (compiler.process(c, **kw) for c in element.clauses)
     return f"round(CAST(extract(epoch FROM {later} - {earlier}) AS numeric), 3)::float8"
+
+
+def later_of(column: Any, param: str) -> Any:
+    """``column`` moved to ``:param`` only if that is later: never backwards."""
+    value = bindparam(param, type_=column.type)
+    return case((column > value, column), else_=value)

@@ -23,9 +23,14 @@ __all__ = ["PreparedStatement", "insert_all_columns"]
 
 
 def insert_all_columns(table: Any) -> Any:
-    """Return ``INSERT INTO table`` binding every column but ``id`` and generated ones."""
+    """Return ``INSERT INTO table`` binding every column but ``id`` and the ones the database
+    fills (generated columns, server defaults such as a transaction id)."""
     return insert(table).values(
-        {c: bindparam(c.key) for c in table.c if c.key != "id" and c.computed is None}
+        {
+            c: bindparam(c.key)
+            for c in table.c
+            if c.key != "id" and c.computed is None and c.server_default is None
+        }
     )
 
 
@@ -108,10 +113,11 @@ class PreparedStatement:
             self._by_dialect[dialect.name] = compiled
         return compiled
 
-    def executemany(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Run once per row of ``rows`` with the driver's ``executemany``."""
+    def executemany(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Run once per row of ``rows`` with the driver's ``executemany``; return the number
+        of rows the statements changed (summed by both drivers)."""
         if not rows:
-            return
+            return 0
         compiled = self._compile(conn.dialect)
         names = compiled.names
         if compiled.fixed:
@@ -131,9 +137,10 @@ class PreparedStatement:
             )
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         cursor.executemany(compiled.sql, data)
+        return int(cursor.rowcount)
 
     def executemany_tuples(
-        self, conn: Connection, columns: Sequence[str], rows: list[tuple[Any, ...]]
+        self, conn: Connection, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
     ) -> None:
         """Like :meth:`executemany` for rows given as tuples in ``columns`` order (no dict
         per row: the ingest hot path writes a thousand event rows per batch)."""

@@ -19,6 +19,7 @@ from vigil.errors import InvalidTransitionError
 from vigil.validation import require_one_of
 
 __all__ = [
+    "ACTIVE_STATUSES",
     "SEVERITIES",
     "STATUSES",
     "TRANSITIONS",
@@ -31,6 +32,7 @@ __all__ = [
 
 SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low")
 STATUSES: tuple[str, ...] = ("open", "acknowledged", "investigating", "resolved", "closed")
+#: Statuses of an incident still being worked on (at most one per dedup key).
 ACTIVE_STATUSES: tuple[str, ...] = ("open", "acknowledged", "investigating")
 
 _STATUS_ALIASES = {

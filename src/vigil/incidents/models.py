@@ -23,10 +23,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vigil.db.base import Base, UTCDateTime, epoch_diff, utcnow, uuid7
+from vigil.incidents.lifecycle import ACTIVE_STATUSES
 
 __all__ = ["ACTIVE_SQL", "DURATION_COLUMNS", "IdSequence", "Incident", "TimelineEntry"]
 
-ACTIVE_SQL = "status IN ('open', 'acknowledged', 'investigating')"
+#: ACTIVE_STATUSES as literal SQL, the form partial indexes and the queries they serve need.
+ACTIVE_SQL = "status IN (" + ", ".join(f"'{s}'" for s in ACTIVE_STATUSES) + ")"
 DURATION_COLUMNS = ("tta_s", "ttr_s", "ttc_s")
 
 

@@ -1,7 +1,8 @@
 """Incident rules: create, read, edit, move through the lifecycle, annotate.
 
-Every change writes a timeline entry in the same transaction. Functions flush
-but never commit; the caller owns the transaction.
+Each write checks its inputs, builds a change and hands it to the one writer
+(:mod:`vigil.incidents.changes`), which records it with its timeline entry. Functions
+flush but never commit; the caller owns the transaction.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from sqlalchemy import Select, or_, select, text
 from sqlalchemy.orm import Session
 
 from vigil.config import Settings
-from vigil.db.base import utcnow, uuid7
-from vigil.db.fastpath import PreparedStatement, insert_all_columns
+from vigil.db.base import utcnow
 from vigil.db.locks import lock_keys
 from vigil.errors import ConflictError, NotFoundError, ValidationError
+from vigil.incidents import changes as writer
 from vigil.incidents.ids import next_human_id
 from vigil.incidents.lifecycle import (
     ACTIVE_STATUSES,
@@ -45,13 +46,6 @@ __all__ = [
     "transition_incident",
     "update_incident",
 ]
-
-
-# Compiled once: creating an incident is the library's hot path (see bench/).
-_INSERT_INCIDENT = PreparedStatement(
-    insert_all_columns(Incident.__table__).returning(Incident.__table__.c.id)
-)
-_INSERT_ENTRY = PreparedStatement(insert_all_columns(TimelineEntry.__table__))
 
 
 def _title_from(description: str) -> str:
@@ -130,54 +124,34 @@ def insert_incident(
             )
     if human_id is None:
         human_id = next_human_id(session=session, template=settings.id_template, when=detected)
-    conn = session.connection()
-    row: dict[str, Any] = {
-        "human_id": human_id,
-        "uuid": uuid7(),
-        "title": title,
-        "description": data.description,
-        "category": category,
-        "severity": severity,
-        "status": normalize_status(status),
-        "project_id": data.project_id,
-        "order_id": data.order_id,
-        "task_id": data.task_id,
-        "service": data.service,
-        "resource": data.resource,
-        "component": data.component,
-        "host": data.host,
-        "root_cause": data.root_cause,
-        "resolution": data.resolution,
-        "affected_records": data.affected_records,
-        "labels": data.labels,
-        "tags": data.tags,
-        "source": source,
-        "external_id": external_id,
-        "dedup_key": data.dedup_key,
-        "occurrence_count": 1,
-        "reported_by": data.reported_by or actor,
-        "detected_at": detected,
-        "last_seen_at": detected,
-        "acknowledged_at": None,
-        "resolved_at": None,
-        "closed_at": None,
-        "created_at": now,
-        "updated_at": now,
-    }
-    pk = _INSERT_INCIDENT.execute(conn, row).fetchone()[0]
-    _INSERT_ENTRY.execute(
-        conn,
-        {
-            "incident_id": pk,
-            # The trail starts when the incident did; events may arrive with past times.
-            "at": detected,
-            "actor": actor,
-            "kind": "created",
-            "message": f"Declared {severity} {category} incident: {title}",
-            "changes": {"status": {"from": None, "to": row["status"]}},
-        },
+    new = writer.NewIncident(
+        human_id=human_id,
+        title=title,
+        description=data.description,
+        category=category,
+        severity=severity,
+        status=normalize_status(status),
+        project_id=data.project_id,
+        order_id=data.order_id,
+        task_id=data.task_id,
+        service=data.service,
+        resource=data.resource,
+        component=data.component,
+        host=data.host,
+        root_cause=data.root_cause,
+        resolution=data.resolution,
+        affected_records=data.affected_records,
+        labels=data.labels,
+        tags=data.tags,
+        source=source,
+        external_id=external_id,
+        dedup_key=data.dedup_key,
+        reported_by=data.reported_by,
+        detected_at=detected,
+        actor=actor,
     )
-    return int(pk), human_id
+    pk = writer.apply_changes(session=session, changes=[new])[0]
+    return pk, human_id
 
 
 def find_active_by_dedup_key(*, session: Session, dedup_key: str) -> Incident | None:
@@ -205,39 +179,12 @@ def get_incident(*, session: Session, ref: str) -> Incident:
     return incident
 
 
-def _entry(
-    session: Session,
-    incident: Incident,
-    actor: str,
-    kind: str,
-    message: str,
-    changes: dict[str, Any] | None = None,
-    at: dt.datetime | None = None,
-) -> TimelineEntry:
-    entry = TimelineEntry(
-        incident_id=incident.id,
-        at=at or utcnow(),
-        actor=actor,
-        kind=kind,
-        message=message,
-        changes=changes or {},
-    )
-    session.add(entry)
-    return entry
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    return value
-
-
 def update_incident(
     *, session: Session, settings: Settings, ref: str, data: IncidentUpdate, actor: str
 ) -> Incident:
     """Edit fields of an incident; the timeline records each old and new value."""
     incident = get_incident(session=session, ref=ref)
-    changes: dict[str, Any] = {}
+    values: dict[str, Any] = {}
     for name in sorted(data.model_fields_set):
         value = getattr(data, name)
         if value is None and name in ("title", "category", "severity", "description"):
@@ -246,14 +193,10 @@ def update_incident(
             value = normalize_category(value, settings.categories)
         elif name == "severity":
             value = normalize_severity(value)
-        old = getattr(incident, name)
-        if old != value:
-            setattr(incident, name, value)
-            changes[name] = {"from": _jsonable(old), "to": _jsonable(value)}
-    if changes:
-        incident.updated_at = utcnow()
-        _entry(session, incident, actor, "updated", "Updated " + ", ".join(changes), changes)
-        session.flush()
+        values[name] = value
+    change = writer.edit(incident, values, actor=actor)
+    if change is not None:
+        writer.apply_change(session=session, change=change)
     return incident
 
 
@@ -283,34 +226,16 @@ def transition_incident(
                 f"cannot reopen: incident {other.human_id} is already active for the same "
                 f"dedup key {incident.dedup_key!r}"
             )
-    now = at or utcnow()
-    changes: dict[str, Any] = {"status": {"from": current, "to": target}}
-
-    def _set(name: str, value: Any) -> None:
-        old = getattr(incident, name)
-        if old != value:
-            setattr(incident, name, value)
-            changes[name] = {"from": _jsonable(old), "to": _jsonable(value)}
-
-    _set("status", target)
-    if target in ("acknowledged", "investigating") and incident.acknowledged_at is None:
-        _set("acknowledged_at", now)
-    elif target == "resolved":
-        _set("resolved_at", now)
-        if resolution:
-            _set("resolution", resolution)
-        if root_cause:
-            _set("root_cause", root_cause)
-    elif target == "closed":
-        _set("closed_at", now)
-    elif target == "open":
-        _set("resolved_at", None)
-        _set("closed_at", None)
-    incident.updated_at = utcnow()
-    verb = "Reopened" if target == "open" else f"Status {current} → {target}"
-    message = f"{verb}: {note}" if note else verb
-    _entry(session, incident, actor, "status_changed", message, changes, at=now)
-    session.flush()
+    change = writer.transition(
+        incident,
+        target,
+        actor=actor,
+        at=at,
+        note=note,
+        resolution=resolution,
+        root_cause=root_cause,
+    )
+    writer.apply_change(session=session, change=change)
     return incident
 
 
@@ -319,9 +244,9 @@ def add_note(*, session: Session, ref: str, text: str, actor: str) -> TimelineEn
     if not text.strip():
         raise ValidationError("a note needs some text", field="text")
     incident = get_incident(session=session, ref=ref)
-    entry = _entry(session, incident, actor, "note", text.strip())
-    session.flush()
-    return entry
+    change = writer.note(incident.id, text.strip(), actor=actor)
+    applied = writer.apply_change(session=session, change=change)
+    return session.get_one(TimelineEntry, applied.entry_id)
 
 
 def list_timeline(*, session: Session, ref: str) -> Sequence[TimelineEntry]:
@@ -415,9 +340,7 @@ def record_occurrences(
 ) -> Incident:
     """Count ``count`` more sightings of an incident without a timeline entry per sighting."""
     incident = get_incident(session=session, ref=ref)
-    incident.occurrence_count += count
-    seen = seen_at or utcnow()
-    if seen > incident.last_seen_at:
-        incident.last_seen_at = seen
-    session.flush()
+    sightings = writer.Sightings(count, seen_at or utcnow())
+    writer.count_sightings(session=session, sightings={incident.id: sightings})
+    session.refresh(incident, ["occurrence_count", "last_seen_at"])
     return incident

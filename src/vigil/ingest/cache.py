@@ -21,36 +21,22 @@ import time
 import uuid
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, case, delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from vigil.db.base import later_of
 from vigil.db.fastpath import PreparedStatement
-from vigil.incidents.models import Incident, TimelineEntry
+from vigil.incidents.changes import Sightings, count_sightings
+from vigil.incidents.models import TimelineEntry
 from vigil.ingest.models import Event, IngestPending, ResourceState, ResourceStateChange
+from vigil.ingest.plan import ActiveIncident, ResourceStateRow
 from vigil.ingest.signals import state_key
 
-__all__ = ["DeferredCounters", "IngestCache", "fold_pending", "later_of", "write_counters"]
+__all__ = ["DeferredCounters", "IngestCache", "fold_pending", "write_sightings"]
 
 _EVENTS = cast(Table, Event.__table__)
-_INCIDENTS = cast(Table, Incident.__table__)
 _STATES = cast(Table, ResourceState.__table__)
 _PENDING = cast(Table, IngestPending.__table__)
-
-
-def later_of(column: Any, param: str) -> Any:
-    """``column`` moved to ``:param`` only if that is later: never backwards."""
-    value = bindparam(param, type_=column.type)
-    return case((column > value, column), else_=value)
-
-
-_TOUCH_INCIDENT = PreparedStatement(
-    update(_INCIDENTS)
-    .where(_INCIDENTS.c.id == bindparam("pk"))
-    .values(
-        occurrence_count=_INCIDENTS.c.occurrence_count + bindparam("n"),
-        last_seen_at=later_of(_INCIDENTS.c.last_seen_at, "seen"),
-    )
-)
 _SEEN_STATE = PreparedStatement(
     update(_STATES)
     .where(_STATES.c.state_key == bindparam("k"))
@@ -65,30 +51,26 @@ _DROP_PENDING = PreparedStatement(
     delete(_PENDING).where(_PENDING.c.period == bindparam("p")).returning(_PENDING.c.id)
 )
 
-Touches = dict[int, list[Any]]  # incident id -> [repeats, latest sighting]
+Touches = dict[int, Sightings]  # incident id -> repeats not yet counted
 Seen = dict[str, dt.datetime]  # state key -> latest sighting
 
 
-def write_counters(session: Session, touches: Touches, seen: Seen) -> None:
-    """Add ``touches`` to incidents and move states' ``last_seen_at`` (never backwards)."""
-    conn = session.connection()
-    if touches:
-        _TOUCH_INCIDENT.executemany(
-            conn, [{"pk": pk, "n": n, "seen": at} for pk, (n, at) in touches.items()]
-        )
+def write_sightings(session: Session, touches: Touches, seen: Seen) -> None:
+    """Count repeats of incidents and move states' ``last_seen_at`` (never backwards)."""
+    count_sightings(session=session, sightings=touches)
     if seen:
-        _SEEN_STATE.executemany(conn, [{"k": k, "seen": at} for k, at in seen.items()])
+        _SEEN_STATE.executemany(
+            session.connection(), [{"k": k, "seen": at} for k, at in seen.items()]
+        )
 
 
 def _merge(touches: Touches, seen: Seen, more_touches: Touches, more_seen: Seen) -> None:
-    for pk, (n, at) in more_touches.items():
+    for pk, more in more_touches.items():
         have = touches.get(pk)
         if have is None:
-            touches[pk] = [n, at]
+            touches[pk] = Sightings(more.count, more.last_seen)
         else:
-            have[0] += n
-            if at > have[1]:
-                have[1] = at
+            have.add(more.count, more.last_seen)
     for key, at in more_seen.items():
         if key not in seen or at > seen[key]:
             seen[key] = at
@@ -150,7 +132,7 @@ class DeferredCounters:
                     if row_id in alive:
                         _merge(all_touches, all_seen, t, s)
             _merge(all_touches, all_seen, touches, seen)
-            write_counters(session, all_touches, all_seen)
+            write_sightings(session, all_touches, all_seen)
             self._flushed = True
             return
         if not (touches or seen):
@@ -160,13 +142,13 @@ class DeferredCounters:
         )
         self._staged = (int(cursor.lastrowid), touches, seen)
 
-    def overlay_owed(self, states: dict[str, dict[str, Any]]) -> None:
+    def overlay_owed(self, states: dict[str, ResourceStateRow]) -> None:
         """Move freshly loaded states' ``last_seen_at`` up to sightings this writer owes."""
         for _row, _touches, seen in self.batches:
             for key, at in seen.items():
                 state = states.get(key)
-                if state is not None and at > state["last_seen_at"]:
-                    state["last_seen_at"] = at
+                if state is not None and at > state.last_seen_at:
+                    state.last_seen_at = at
 
     def committed(self) -> None:
         """The transaction of the last :meth:`add` committed."""
@@ -203,7 +185,7 @@ def fold_pending(session: Session) -> int:
             .where(in_range, e.outcome == "updated", e.incident_id.is_not(None))
             .group_by(e.incident_id)
         ):
-            _merge(touches, seen, {pk: [n, at]}, {})
+            _merge(touches, seen, {pk: Sightings(n, at)}, {})
         for resource, component, at in session.execute(
             select(e.resource, e.component, func.max(e.occurred_at))
             .where(in_range, e.resource != "", e.outcome != "acknowledged")
@@ -211,7 +193,7 @@ def fold_pending(session: Session) -> int:
         ):
             _merge(touches, seen, {}, {state_key(resource, component): at})
         folded += last - first + 1
-    write_counters(session, touches, seen)
+    write_sightings(session, touches, seen)
     session.execute(delete(_PENDING))
     return folded
 
@@ -228,8 +210,8 @@ class IngestCache:
 
     def __init__(self, limit: int = 200_000, counter_seconds: float = 0.0) -> None:
         self.limit = limit
-        self.states: dict[str, dict[str, Any]] = {}
-        self.active: dict[str, dict[str, Any]] = {}
+        self.states: dict[str, ResourceStateRow] = {}
+        self.active: dict[str, ActiveIncident] = {}
         self.known_active: set[str] = set()
         self.counters = DeferredCounters(counter_seconds) if counter_seconds > 0 else None
         self._marks: tuple[Any, ...] | None = None
@@ -251,11 +233,35 @@ class IngestCache:
 
     def mark(self, session: Session) -> tuple[Any, ...]:
         """Record the logs' ends after this writer's batch; return them."""
-        # Rows added through the ORM (an escalation's timeline entry) must be in the logs
-        # before their ends are read, or the next batch would see a stranger's write.
-        session.flush()
+        session.flush()  # anything the session still holds must be in the logs first
         self._marks = _marks(session)
         return self._marks
+
+    def overlay_owed(self, states: dict[str, ResourceStateRow]) -> None:
+        """Move freshly loaded states up to the sightings this writer still owes."""
+        if self.counters is not None and self.counters.pending:
+            self.counters.overlay_owed(states)
+
+    def defer(self, session: Session, touches: Touches, seen: Seen) -> bool:
+        """Mark the logs after a batch and defer its counters; False if they are not
+        deferred (no counter interval), so the caller writes them now."""
+        previous = self.last_event_id
+        last_event_id = self.mark(session)[0]
+        if self.counters is None:
+            return False
+        self.counters.add(session, touches, seen, (previous + 1, last_event_id))
+        return True
+
+    def committed(self) -> None:
+        """The batch's transaction committed: what it cached and deferred now holds."""
+        if self.counters is not None:
+            self.counters.committed()
+
+    def rolled_back(self) -> None:
+        """The batch's transaction rolled back: forget what it changed in the cache."""
+        self.clear()
+        if self.counters is not None:
+            self.counters.rolled_back()
 
 
 _MARKS = PreparedStatement(

@@ -132,9 +132,7 @@ class IngestPipeline:
                 )
         except Exception as exc:
             if self.cache is not None:
-                self.cache.clear()  # it holds what the rolled-back batch changed
-                if self.cache.counters is not None:
-                    self.cache.counters.rolled_back()
+                self.cache.rolled_back()
             if len(batch) > 1:
                 # Isolate the failing request by halves: a bad one costs a few retries of
                 # the others, not one transaction per request.
@@ -151,8 +149,8 @@ class IngestPipeline:
             batch[0].future.set_exception(exc)
             return
         self.batches += 1
-        if self.cache is not None and self.cache.counters is not None:
-            self.cache.counters.committed()
+        if self.cache is not None:
+            self.cache.committed()
         if self.metrics is not None:
             self.metrics.batch_size.observe(len(outcomes))
             self.metrics.batch_seconds.observe(time.perf_counter() - started)
