@@ -12,9 +12,9 @@ from pathlib import Path
 
 import httpx
 
+from vigil.auth import integrations
 from vigil.config import Settings
 from vigil.db.store import Store
-from vigil.ingest import integrations
 
 HERE = Path(__file__).parent
 

@@ -203,19 +203,23 @@ def test_credentials_in_query_strings_are_redacted_from_access_logs() -> None:
 
 def test_database_errors_do_not_echo_sql(client: TestClient, admin: dict[str, str]) -> None:
     from sqlalchemy.exc import OperationalError
+    from starlette.requests import Request
 
-    from vigil.api_support import _driver_error
+    from vigil.web.errors import _driver_error
 
-    class FakeRequest:
-        method = "GET"
-
-        class url:  # noqa: N801
-            path = "/x"
-
+    request = Request({"type": "http", "method": "GET", "path": "/api/v1/x", "headers": []})
     exc = OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
-    response = _driver_error(FakeRequest(), exc)  # type: ignore[arg-type]
+    response = _driver_error(request, exc)
     assert response.status_code == 503
     assert b"SQL" not in response.body and b"BEGIN" not in response.body
+
+
+def test_browsers_get_an_escaped_html_error_page_outside_the_api(client: TestClient) -> None:
+    r = client.get("/no-such-page/<script>", headers={"Accept": "text/html"})
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert "<script>" not in r.text
+    api = client.get("/api/v1/no-such/<script>", headers={"Accept": "text/html"})
+    assert api.status_code == 404 and api.json()["error"]["code"] == "not_found"
 
 
 def test_analytics_refuse_impossible_targets_and_minimums(

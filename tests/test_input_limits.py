@@ -15,11 +15,11 @@ from pydantic import BaseModel
 from sqlalchemy import String
 from sqlalchemy.orm import DeclarativeBase
 
-from vigil.auth.models import ApiToken
+from vigil.auth.models import ApiToken, Integration
 from vigil.auth.schemas import TokenCreate
 from vigil.incidents.models import Incident
 from vigil.incidents.schemas import IncidentCreate, IncidentUpdate, NoteCreate, TransitionRequest
-from vigil.ingest.models import Heartbeat, Integration, MaintenanceWindow
+from vigil.ingest.models import Heartbeat, MaintenanceWindow
 from vigil.ingest.schemas import EventIn, HeartbeatCreate, IntegrationCreate, MaintenanceCreate
 from vigil.postmortems.models import ActionItem, Postmortem, PostmortemTimelineEntry
 from vigil.postmortems.schemas import (

@@ -11,16 +11,16 @@ from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from vigil import __version__
-from vigil.api_support import (
+from vigil.config import Settings
+from vigil.db.store import Store
+from vigil.metrics import Metrics
+from vigil.web import (
     ERROR_RESPONSES,
     BodyLimitMiddleware,
     CredentialCache,
     install_error_handlers,
     media_responses,
 )
-from vigil.config import Settings
-from vigil.db.store import Store
-from vigil.metrics import Metrics
 
 __all__ = ["create_app"]
 
@@ -32,19 +32,19 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     from vigil.incidents.api import router as incidents_router
     from vigil.ingest.api import router as ingest_router
     from vigil.ingest.pipeline import IngestPipeline
-    from vigil.ingest.scheduler import HeartbeatScheduler
+    from vigil.jobs.runner import JobRunner
     from vigil.postmortems.api import router as postmortems_router
 
     settings = settings or (store.settings if store else Settings())
     store = store or Store(settings)
     metrics = Metrics(store)
     pipeline = IngestPipeline(store, metrics)
-    scheduler = HeartbeatScheduler(store)
+    jobs = JobRunner(store)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         pipeline.start()
-        scheduler.start()
+        jobs.start()
         # Everything loaded so far lives as long as the process: keep it out of GC passes,
         # which otherwise show up as latency spikes under load.
         gc.collect()
@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         try:
             yield
         finally:
-            scheduler.stop()
+            jobs.stop()
             pipeline.stop()
 
     app = FastAPI(

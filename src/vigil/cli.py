@@ -14,6 +14,7 @@ from vigil.db import cli as db_cli
 from vigil.incidents import cli as incidents_cli
 from vigil.incidents import import_cli
 from vigil.ingest import cli as ingest_cli
+from vigil.jobs import cli as jobs_cli
 from vigil.postmortems import cli as postmortems_cli
 from vigil.server import serve
 
@@ -57,6 +58,7 @@ incidents_cli.register(app)
 analytics_cli.register(app)
 app.command()(serve)
 ingest_cli.register(app)
+jobs_cli.register(app)
 app.add_typer(db_cli.app, name="db")
 app.add_typer(auth_cli.app, name="token")
 app.add_typer(import_cli.app, name="import")

@@ -185,6 +185,14 @@ class Settings(BaseSettings):
         gt=0,
         description="How often `vigil serve` and `vigil worker` look for missed heartbeats.",
     )
+    job_lease_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description=(
+            "How long a process holds a periodic job it claimed; if it dies mid-run, "
+            "another process takes the job over once this has passed."
+        ),
+    )
     analytics_refresh_seconds: float = Field(
         default=30.0,
         gt=0,

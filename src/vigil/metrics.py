@@ -1,11 +1,11 @@
-"""Prometheus metrics at ``GET /metrics`` (seed 004: ``curl http://localhost:8000/metrics``)."""
+"""Prometheus metrics at ``GET /metrics`` (``curl http://localhost:8000/metrics``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
@@ -39,6 +39,39 @@ class _ActiveIncidents(Collector):
         yield family
 
 
+class _JobsAndFollowers(Collector):
+    """Periodic jobs' runs and failures, and how far each feed follower lags, at scrape time."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        from vigil.feed import follower_lag
+        from vigil.jobs.service import list_jobs
+
+        runs = CounterMetricFamily("vigil_job_runs", "Runs of each periodic job.", labels=["job"])
+        failures = CounterMetricFamily(
+            "vigil_job_failures", "Failed runs of each periodic job.", labels=["job"]
+        )
+        seconds = GaugeMetricFamily(
+            "vigil_job_last_duration_seconds", "How long each job's last run took.", labels=["job"]
+        )
+        lag = GaugeMetricFamily(
+            "vigil_feed_follower_lag_rows",
+            "Committed changes a follower has not handled yet (counted up to 100,000).",
+            labels=["follower", "log"],
+        )
+        with self.store.read() as session:
+            for job in list_jobs(session=session):
+                runs.add_metric([job.name], job.runs)
+                failures.add_metric([job.name], job.failures)
+                if job.last_duration_seconds is not None:
+                    seconds.add_metric([job.name], job.last_duration_seconds)
+            for behind in follower_lag(session=session):
+                lag.add_metric([behind.follower, behind.log], behind.rows)
+        yield from (runs, failures, seconds, lag)
+
+
 class Metrics:
     """The process' metrics registry (one per app, so tests can build several apps)."""
 
@@ -62,6 +95,7 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(_ActiveIncidents(store))
+        self.registry.register(_JobsAndFollowers(store))
 
     def render(self) -> bytes:
         """Return the text exposition format."""

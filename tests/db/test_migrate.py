@@ -180,3 +180,37 @@ def test_upgrade_namespaces_the_keys_of_active_ingested_incidents(tmp_path: Path
         "B": "alertmanager:monitor:fp",
         "C": "old|x",
     }
+
+
+def test_upgrade_to_the_change_feed_keeps_history_and_the_refresh_position(store: Store) -> None:
+    from alembic import command
+
+    from tests.factories import make_incident
+    from vigil.db.migrate import alembic_config
+    from vigil.feed import Position, head, position_of
+
+    make_incident(store)
+    cfg = alembic_config(store.url)
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0006")
+        conn.execute(
+            text("INSERT INTO analytics_watermarks (name, value) VALUES ('timeline_entries', 1)")
+        )
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    make_incident(store)  # written with the feed in place
+    with store.read() as session:
+        assert position_of(
+            session=session, follower="availability", log="timeline_entries"
+        ) == Position(0, 1)
+        top = head(session=session, log="timeline_entries")
+        txids = (
+            session.execute(text("SELECT txid FROM timeline_entries ORDER BY id")).scalars().all()
+        )
+    if store.backend == "postgresql":
+        assert txids[0] == 0 and txids[1] > 0  # history first, then by transaction
+        assert top.txid == txids[1]
+    else:
+        assert txids == [None, None] and top == Position(0, 2)

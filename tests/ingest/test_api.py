@@ -8,9 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from vigil.app import create_app
+from vigil.auth import integrations
 from vigil.auth import service as auth
 from vigil.db.store import Store
-from vigil.ingest import integrations
 
 
 @pytest.fixture
@@ -270,6 +270,36 @@ def test_metrics_count_events_and_active_incidents(client: TestClient, key: str)
     assert 'vigil_ingested_events_total{outcome="updated"} 1.0' in text
     assert 'vigil_active_incidents{severity="critical",status="open"} 1.0' in text
     assert "vigil_ingest_batch_seconds_count 1.0" in text
+
+
+def test_metrics_show_how_far_feed_followers_lag(
+    client: TestClient, store: Store, key: str
+) -> None:
+    import time
+
+    from vigil.analytics.downtime import refresh_in_steps
+    from vigil.jobs.service import list_jobs
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # the server's first refresh; the next is 30 s away
+        with store.read() as session:
+            if any(j.runs for j in list_jobs(session=session) if j.name == "availability.refresh"):
+                break
+        time.sleep(0.05)
+    h = {"Authorization": f"Bearer {key}"}
+    client.post("/api/v1/events", json=[{"resource": "lag1", "status": "stopped"}], headers=h)
+    refresh_in_steps(store=store)
+    client.post("/api/v1/events", json=[{"resource": "lag2", "status": "stopped"}], headers=h)
+    text = client.get("/metrics").text
+    assert 'vigil_job_runs_total{job="availability.refresh"} 1.0' in text
+    # The second incident's "created" entry and its state change are not followed yet.
+    assert (
+        'vigil_feed_follower_lag_rows{follower="availability",log="timeline_entries"} 1.0' in text
+    )
+    assert (
+        'vigil_feed_follower_lag_rows{follower="availability",log="resource_state_changes"} 1.0'
+        in text
+    )
 
 
 def test_an_integration_only_touches_incidents_it_opened(

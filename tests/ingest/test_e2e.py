@@ -17,10 +17,10 @@ from sqlalchemy import func, select
 
 from tests.conftest import IN_CI
 from tests.server import free_port, running, self_signed, start, stop
+from vigil.auth import integrations
 from vigil.config import Settings
 from vigil.db.store import Store
 from vigil.incidents.models import Incident
-from vigil.ingest import integrations
 from vigil.ingest.models import Event, IngestPending
 from vigil.validation import as_instant
 

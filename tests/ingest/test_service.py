@@ -267,8 +267,8 @@ def test_writer_cache_notices_every_other_writer(store: Store) -> None:
 
 
 def test_removing_an_integration_with_a_long_name_revokes_its_key(store: Store) -> None:
+    from vigil.auth import integrations
     from vigil.errors import AuthError
-    from vigil.ingest import integrations
 
     name = "n" * 100
     with store.write() as session:

@@ -20,9 +20,9 @@ from vigil.analytics.panels import (
 from vigil.analytics.reports import parse_window, render, weekly_report, window_bounds
 from vigil.analytics.response import response_metrics
 from vigil.analytics.schemas import IncidentSummary, Recurrence
-from vigil.api_support import ReadSession, StoreDep, VigilRoute, media_responses, requires
 from vigil.auth.service import Principal
 from vigil.validation import Instant
+from vigil.web import ReadSession, StoreDep, VigilRoute, media_responses, requires
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"], route_class=VigilRoute)
 Reader = Annotated[Principal, Depends(requires("read"))]

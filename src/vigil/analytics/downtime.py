@@ -5,17 +5,17 @@ is unresolved (detected → resolved). ``resource_downtime`` stores the union of
 intervals per resource (maximal, disjoint, epoch seconds, no end while still down), so an
 availability query aggregates a few rows per resource instead of replaying every change.
 
-Both sources are followed through append-only logs: new ``resource_state_changes`` rows and
-new ``timeline_entries`` rows (every incident change writes one) past the watermarks in
-``analytics_watermarks``. For each resource they touch, from time T (the earliest time they
+Both sources are followed as change feeds (:mod:`vigil.feed`): new ``resource_state_changes``
+rows and new ``timeline_entries`` rows (every incident change writes one) past the positions
+of the follower ``availability``. For each resource they touch, from time T (the earliest time they
 concern), the intervals are recomputed from T' = the start of the stored interval that
 contains T (or T itself): just before T' the resource was up, so every component was
 healthy and only changes and incidents from T' on matter.
 
 :func:`pending_intervals` does that in memory (readers see exact numbers without writing);
-:func:`refresh_downtime` stores the result and moves the watermarks in the caller's
-transaction; :func:`refresh_in_steps` does the same in short transactions (the scheduler in
-``vigil serve``/``vigil worker`` and ``vigil report`` use it).
+:func:`refresh_downtime` stores the result and moves the positions in the caller's
+transaction; :func:`refresh_in_steps` does the same in short transactions (the job
+``availability.refresh`` in ``vigil serve``/``vigil worker`` and ``vigil report`` use it).
 """
 
 from __future__ import annotations
@@ -26,20 +26,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, delete, func, insert, select, text, update
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from vigil.analytics.intervals import merge
-from vigil.analytics.models import AnalyticsWatermark, ResourceDowntime, ResourceObservation
+from vigil.analytics.models import ResourceDowntime, ResourceObservation
 from vigil.db.base import epoch_seconds
 from vigil.db.fastpath import PreparedStatement
 from vigil.db.store import Store
+from vigil.feed import Position, advance, head, position_of
+from vigil.feed import since as feed_window
 from vigil.incidents.models import Incident, TimelineEntry
 from vigil.ingest.models import ResourceStateChange
 
 __all__ = ["Pending", "pending_intervals", "refresh_downtime", "refresh_in_steps"]
 
 STATES, TIMELINE = "resource_state_changes", "timeline_entries"
+FOLLOWER = "availability"
+Marks = dict[str, Position]
 _LOCK_KEY = 0x56_49_47_49_4C_41  # "VIGILA": one refresher at a time on PostgreSQL
 _MARGIN = 0.001  # epoch seconds are rounded to the millisecond
 
@@ -83,15 +86,14 @@ class Pending:
     first_seen: dict[str, float | None] = field(default_factory=dict)  # None: nothing left
 
 
-def _watermarks(session: Session) -> dict[str, int]:
-    rows = session.execute(select(AnalyticsWatermark.name, AnalyticsWatermark.value)).all()
-    return {name: int(value) for name, value in rows}
+def _positions(session: Session) -> Marks:
+    return {
+        log: position_of(session=session, follower=FOLLOWER, log=log) for log in (STATES, TIMELINE)
+    }
 
 
-def _dirty(
-    session: Session, marks: dict[str, int]
-) -> tuple[dict[str, float], set[str], dict[str, int]]:
-    """Return {resource: earliest affected time}, resources an incident left, new watermarks."""
+def _dirty(session: Session, low: Marks) -> tuple[dict[str, float], set[str], Marks]:
+    """Return {resource: earliest affected time}, resources an incident left, new positions."""
     dirty: dict[str, float] = {}
     left: set[str] = set()
 
@@ -99,23 +101,22 @@ def _dirty(
         if resource is not None and at is not None and at < dirty.get(resource, math.inf):
             dirty[resource] = at
 
-    top_state = session.execute(select(func.max(_T.id))).scalar() or 0
-    top_timeline = session.execute(select(func.max(TimelineEntry.id))).scalar() or 0
-    low_state, low_timeline = marks.get(STATES, 0), marks.get(TIMELINE, 0)
-    if top_state > low_state:
+    high = {log: head(session=session, log=log) for log in (STATES, TIMELINE)}
+    if high[STATES] > low[STATES]:
         stmt = (
             select(_T.resource, epoch_seconds(func.min(_T.at)))
-            .where(_T.id > low_state, _T.id <= top_state)
+            .where(feed_window(session=session, log=STATES, low=low[STATES], high=high[STATES]))
             .group_by(_T.resource)
         )
         for resource, at in session.execute(stmt):
             touch(resource, at)
-    if top_timeline > low_timeline:
+    if high[TIMELINE] > low[TIMELINE]:
         e = TimelineEntry
+        window = feed_window(session=session, log=TIMELINE, low=low[TIMELINE], high=high[TIMELINE])
         stmt2 = (
             select(Incident.resource, epoch_seconds(Incident.detected_at), e.kind, e.changes)
             .join(Incident, Incident.id == e.incident_id)
-            .where(e.id > low_timeline, e.id <= top_timeline)
+            .where(window)
         )
         for resource, detected, kind, changes in session.execute(stmt2):
             touch(resource, detected)
@@ -125,7 +126,7 @@ def _dirty(
                 touch(old, detected)
                 if old is not None:
                     left.add(old)
-    return dirty, left, {STATES: top_state, TIMELINE: top_timeline}
+    return dirty, left, high
 
 
 def _tail(session: Session, resource: str, since: float) -> list[Interval]:
@@ -161,7 +162,7 @@ def _first_seen(session: Session, resource: str) -> float | None:
 
 def pending_intervals(*, session: Session, resources: Sequence[str] | None = None) -> Pending:
     """Recompute, without writing, the intervals the stored ones are missing (of ``resources``)."""
-    dirty, left, _marks = _dirty(session, _watermarks(session))
+    dirty, left, _marks = _dirty(session, _positions(session))
     if resources is not None:
         wanted = set(resources)
         dirty = {r: t for r, t in dirty.items() if r in wanted}
@@ -186,34 +187,16 @@ def _pending(session: Session, dirty: dict[str, float], left: set[str]) -> Pendi
         if resource in left:
             pending.first_seen[resource] = _first_seen(session, resource)
         else:
-            # Every observation after the watermark is at t or later; earlier ones are known.
+            # Every observation after the position is at t or later; earlier ones are known.
             pending.first_seen[resource] = min(t, known.get(resource, math.inf))
     return pending
 
 
-def _plan(session: Session) -> tuple[dict[str, float], set[str], dict[str, int]]:
-    """Resources with rows past the watermarks (with their earliest affected time), the ones
-    an incident left, and the watermarks that cover them.
-
-    On PostgreSQL, first waits for writers holding lower ids to commit (an advisory lock, then
-    a SHARE lock on both logs, taken only when there is something new), so no row is skipped.
-    """
-    marks = _watermarks(session)
-    if session.connection().dialect.name == "postgresql":
-        top_state = session.execute(select(func.max(_T.id))).scalar() or 0
-        top_timeline = session.execute(select(func.max(TimelineEntry.id))).scalar() or 0
-        if top_state <= marks.get(STATES, 0) and top_timeline <= marks.get(TIMELINE, 0):
-            return {}, set(), marks
-        _lock_refresh(session)
-        try:
-            with session.begin_nested():
-                # A batch may hold one log and want the other; never wait long enough to
-                # stand in its way (a deadlock would abort it): skip this refresh instead.
-                session.execute(text("SET LOCAL lock_timeout = '250ms'"))
-                session.execute(text(f"LOCK TABLE {TIMELINE}, {STATES} IN SHARE MODE"))
-        except OperationalError:
-            return {}, set(), marks
-    return _dirty(session, marks)
+def _plan(session: Session) -> tuple[dict[str, float], set[str], Marks]:
+    """Resources with rows past the follower's positions (with their earliest affected time),
+    the ones an incident left, and the positions that cover them (see :mod:`vigil.feed` for
+    why no committed row is ever skipped on PostgreSQL)."""
+    return _dirty(session, _positions(session))
 
 
 def _lock_refresh(session: Session) -> None:
@@ -222,15 +205,10 @@ def _lock_refresh(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
 
 
-def _advance(session: Session, marks: dict[str, int]) -> None:
-    """Move the watermarks forward (never back: another refresher may be ahead)."""
-    known = _watermarks(session)
-    w = AnalyticsWatermark
-    for name, value in marks.items():
-        if name not in known:
-            session.execute(insert(w).values(name=name, value=value))
-        elif known[name] < value:
-            session.execute(update(w).where(w.name == name).values(value=value))
+def _advance(session: Session, marks: Marks) -> None:
+    """Move the follower's positions forward (never back: another refresher may be ahead)."""
+    for log, to in marks.items():
+        advance(session=session, follower=FOLLOWER, log=log, to=to)
 
 
 def _store(session: Session, pending: Pending) -> None:
@@ -261,8 +239,8 @@ def _store(session: Session, pending: Pending) -> None:
 
 
 def refresh_downtime(*, session: Session) -> int:
-    """Store what the stored intervals are missing and move the watermarks, all in the
-    caller's transaction; return how many resources were rebuilt."""
+    """Store what the stored intervals are missing and move the follower's positions, all in
+    the caller's transaction; return how many resources were rebuilt."""
     dirty, left, marks = _plan(session)
     _store(session, _pending(session, dirty, left))
     _advance(session, marks)
@@ -271,12 +249,12 @@ def refresh_downtime(*, session: Session) -> int:
 
 
 def refresh_in_steps(*, store: Store, step: int = 50) -> int:
-    """Refresh in short write transactions of ``step`` resources, then move the watermarks.
+    """Refresh in short write transactions of ``step`` resources, then move the positions.
 
     Owns its transactions (like the ingest pipeline), so ingestion never waits for more than
     one step; the background loop of ``vigil serve`` and ``vigil report`` use it. Each step
     recomputes its resources from the times the plan found; rows that arrived since are past
-    the planned watermarks, so the next refresh takes them (recomputing is idempotent).
+    the planned positions, so the next refresh takes them (recomputing is idempotent).
     """
     with store.write() as session:
         dirty, left, marks = _plan(session)

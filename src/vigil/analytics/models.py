@@ -5,18 +5,18 @@ components' failing intervals and its incidents' impact intervals) in epoch seco
 interval still going on has no end. ``resource_observations`` holds when each resource was
 first observed. Both are derived from ``resource_state_changes`` and ``incidents`` by
 :func:`vigil.analytics.downtime.refresh_downtime`, which follows the two append-only logs
-(state changes and the incident timeline) from the watermarks in ``analytics_watermarks``.
+(state changes and the incident timeline) as the change-feed follower ``availability``.
 They can be dropped and rebuilt at any time: nothing else is stored in them.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Float, String
+from sqlalchemy import Float, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vigil.db.base import Base
 
-__all__ = ["AnalyticsWatermark", "ResourceDowntime", "ResourceObservation"]
+__all__ = ["ResourceDowntime", "ResourceObservation"]
 
 
 class ResourceDowntime(Base):
@@ -37,12 +37,3 @@ class ResourceObservation(Base):
 
     resource: Mapped[str] = mapped_column(String(200), primary_key=True)
     first_seen_s: Mapped[float] = mapped_column(Float)
-
-
-class AnalyticsWatermark(Base):
-    """How far a derived table has followed an append-only log (the last row id read)."""
-
-    __tablename__ = "analytics_watermarks"
-
-    name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[int] = mapped_column(BigInteger)

@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
-from vigil.api_support import ReadSession, StoreDep, VigilRoute, requires
 from vigil.auth import service
 from vigil.auth.schemas import TokenCreate, TokenCreated, TokenRead
 from vigil.auth.service import Principal
+from vigil.web import ReadSession, StoreDep, VigilRoute, requires
 
 router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"], route_class=VigilRoute)
 Admin = Annotated[Principal, Depends(requires("admin"))]

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from alembic import command
-from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from vigil.db.engine import sqlite_path
 from vigil.db.runfiles import running_processes
+from vigil.db.schema import alembic_config, upgrade_engine
 from vigil.db.store import Store
 from vigil.errors import MigrationError
 
@@ -29,16 +29,6 @@ __all__ = [
     "upgrade_schema",
 ]
 
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-
-
-def alembic_config(url: str) -> Config:
-    """Build an Alembic config pointing at the migrations inside the package."""
-    cfg = Config(output_buffer=io.StringIO())
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    return cfg
-
 
 def head_revision() -> str:
     """Return the newest migration revision shipped with this code."""
@@ -49,10 +39,7 @@ def head_revision() -> str:
 
 def upgrade_schema(store: Store) -> None:
     """Apply every pending migration in one transaction (all or nothing)."""
-    cfg = alembic_config(store.url)
-    with store.engine.execution_options(vigil_write=True).begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    upgrade_engine(store.engine, store.url)
 
 
 def pending_sql(store: Store, current: str | None) -> str:

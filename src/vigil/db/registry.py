@@ -11,8 +11,10 @@ def all_metadata() -> MetaData:
     """Return the metadata with every Vigil table registered."""
     import vigil.analytics.models
     import vigil.auth.models
+    import vigil.feed.models
     import vigil.incidents.models
     import vigil.ingest.models
+    import vigil.jobs.models
     import vigil.postmortems.models  # noqa: F401
 
     return Base.metadata

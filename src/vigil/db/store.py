@@ -21,7 +21,7 @@ from vigil.errors import DatabaseError, SchemaOutOfDateError
 __all__ = ["SCHEMA_REVISION", "Store"]
 
 #: The Alembic head this code expects; a test keeps it equal to the newest revision.
-SCHEMA_REVISION = "0006"
+SCHEMA_REVISION = "0007"
 
 
 class Store:
@@ -82,9 +82,9 @@ class Store:
         try:
             revision = self.current_revision()
             if revision is None and self.is_empty():
-                from vigil.db.migrate import upgrade_schema
+                from vigil.db.schema import upgrade_engine
 
-                upgrade_schema(self)
+                upgrade_engine(self.engine, self.url)
                 revision = self.current_revision()
         except OperationalError as exc:
             raise DatabaseError(f"cannot open database {self.safe_url}: {exc.orig}") from exc

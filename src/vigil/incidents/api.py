@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query
 
-from vigil.api_support import ReadSession, StoreDep, VigilRoute, requires
 from vigil.auth.service import Principal
 from vigil.incidents import service
 from vigil.incidents.schemas import (
@@ -20,6 +19,7 @@ from vigil.incidents.schemas import (
     TransitionRequest,
 )
 from vigil.validation import Instant
+from vigil.web import ReadSession, StoreDep, VigilRoute, requires
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"], route_class=VigilRoute)
 

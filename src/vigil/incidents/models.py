@@ -8,7 +8,9 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Computed,
+    FetchedValue,
     Float,
     ForeignKey,
     Index,
@@ -146,6 +148,19 @@ class TimelineEntry(Base):
     kind: Mapped[str] = mapped_column(String(32))
     message: Mapped[str] = mapped_column(Text, default="")
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: PostgreSQL: the id of the writing transaction, which orders the change feed (see
+    #: vigil.feed); SQLite commits in id order and leaves it empty.
+    txid: Mapped[int | None] = mapped_column(BigInteger, server_default=FetchedValue())
+
+    __table_args__ = (
+        Index(
+            "ix_timeline_entries_txid",
+            "txid",
+            "id",
+            sqlite_where=text("txid IS NOT NULL"),
+            postgresql_where=text("txid IS NOT NULL"),
+        ),
+    )
 
 
 class IdSequence(Base):

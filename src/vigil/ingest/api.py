@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic_core import to_json
 
-from vigil.api_support import (
-    CredentialCache,
-    ReadSession,
-    StoreDep,
-    VigilRoute,
-    bearer,
-    error_body,
-    requires,
-    token_principal,
-)
-from vigil.auth.service import Principal, require_scope
-from vigil.db.store import Store
+from vigil.auth import integrations
+from vigil.auth.service import Principal
 from vigil.errors import AuthError, MalformedRequestError, PermissionDeniedError, VigilError
-from vigil.ingest import heartbeats, integrations, maintenance
+from vigil.ingest import heartbeats, maintenance
 from vigil.ingest.pipeline import IngestPipeline
 from vigil.ingest.receivers import (
     PagerDutyError,
@@ -48,6 +37,17 @@ from vigil.ingest.schemas import (
 from vigil.ingest.signals import Outcome, Signal
 from vigil.jsonbody import parse_json
 from vigil.validation import MAX_ID
+from vigil.web import (
+    ReadSession,
+    StoreDep,
+    VigilRoute,
+    error_body,
+    ingest_sender,
+    integration_identity,
+    integration_sender,
+    requires,
+    sender_of,
+)
 
 router = APIRouter(tags=["ingestion"], route_class=VigilRoute)
 Admin = Annotated[Principal, Depends(requires("admin"))]
@@ -55,77 +55,9 @@ Writer = Annotated[Principal, Depends(requires("write"))]
 Reader = Annotated[Principal, Depends(requires("read"))]
 
 
-#: Which integration kind each receiver accepts (API tokens with write scope: any).
-RECEIVER_PATHS = {
-    "events": "/api/v1/events",
-    "pagerduty": "/v2/enqueue",
-    "alertmanager": "/api/v1/integrations/alertmanager",
-    "grafana": "/api/v1/integrations/grafana",
-    "heartbeat": "/api/v1/heartbeats/{name}/beat",
-}
-
-
-def _integration(request: Request, key: str) -> tuple[str, str]:
-    """Return (name, kind) of the active integration owning ``key``, or raise AuthError."""
-    store: Store = request.app.state.store
-    cache: CredentialCache = request.app.state.credentials
-
-    def load() -> tuple[str, str]:
-        with store.read() as session:
-            found = integrations.authenticate_integration(session=session, key=key)
-            return found.name, found.kind
-
-    identity: tuple[str, str] = cache.get("i:" + key, load)
-    return identity
-
-
-def _of_kind(identity: tuple[str, str], kind: str) -> str:
-    name, actual = identity
-    if actual != kind:
-        raise PermissionDeniedError(
-            f"integration {name!r} is a {actual} integration; it may only send to "
-            f"{RECEIVER_PATHS.get(actual, 'its own receiver')}"
-        )
-    return name
-
-
-def _sender_for(request: Request, secret: str, kind: str) -> str:
-    try:
-        identity = _integration(request, secret)
-    except AuthError:
-        principal = token_principal(request, secret)
-        require_scope(principal, "write")
-        return principal.name
-    return _of_kind(identity, kind)
-
-
-async def ingest_sender(request: Request, authorization: str | None, kind: str) -> str:
-    """Accept an integration key of ``kind`` or an API token with write scope; return the sender."""
-    secret = bearer(authorization)
-    cache: CredentialCache = request.app.state.credentials
-    # The hot path stays on the event loop; only a cache miss touches the database.
-    known = cache.peek("i:" + secret)
-    if isinstance(known, tuple):
-        return _of_kind(known, kind)
-    principal = cache.peek("t:" + secret)
-    if isinstance(principal, Principal) and "write" in principal.scopes:
-        return principal.name
-    return await run_in_threadpool(_sender_for, request, secret, kind)
-
-
-def _sender(kind: str) -> Callable[..., Coroutine[Any, Any, str]]:
-    async def sender_of_kind(
-        request: Request,
-        authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-    ) -> str:
-        return await ingest_sender(request, authorization, kind)
-
-    return sender_of_kind
-
-
-AlertmanagerSender = Annotated[str, Depends(_sender("alertmanager"))]
-GrafanaSender = Annotated[str, Depends(_sender("grafana"))]
-HeartbeatSender = Annotated[str, Depends(_sender("heartbeat"))]
+AlertmanagerSender = Annotated[str, Depends(sender_of("alertmanager"))]
+GrafanaSender = Annotated[str, Depends(sender_of("grafana"))]
+HeartbeatSender = Annotated[str, Depends(sender_of("heartbeat"))]
 
 
 async def _json(request: Request) -> Any:
@@ -210,12 +142,12 @@ async def pagerduty_enqueue(request: Request) -> JSONResponse:
         return _pd_invalid(["'routing_key' is missing or blank"])
     try:
         identity = request.app.state.credentials.peek("i:" + key) or await run_in_threadpool(
-            _integration, request, key
+            integration_identity, request, key
         )
     except AuthError:
         return _pd_invalid(["Invalid routing key"])
     try:
-        sender = _of_kind(identity, "pagerduty")
+        sender = integration_sender(identity, "pagerduty")
     except PermissionDeniedError as exc:
         return JSONResponse(error_body(exc.code, exc.message), status_code=403)
     try:

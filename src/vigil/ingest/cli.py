@@ -1,4 +1,4 @@
-"""Ingestion commands: integrations, heartbeats, maintenance windows, events, resources, worker."""
+"""Ingestion commands: integrations, heartbeats, maintenance windows, events, resources."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def integration_add(
     ] = "events",
 ) -> None:
     """Create an integration and print its key (only this once)."""
-    from vigil.ingest import integrations
+    from vigil.auth import integrations
 
     with get_store(ctx).write() as session:
         _item, key = integrations.create_integration(session=session, name=name, kind=kind)
@@ -46,7 +46,7 @@ def integration_list(
     ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False
 ) -> None:
     """List integrations (never their keys)."""
-    from vigil.ingest import integrations
+    from vigil.auth import integrations
     from vigil.ingest.schemas import IntegrationRead
 
     with get_store(ctx).read() as session:
@@ -64,7 +64,7 @@ def integration_list(
 @integration_app.command("rotate")
 def integration_rotate(ctx: typer.Context, name: Annotated[str, typer.Argument()]) -> None:
     """Replace an integration's key and print the new one."""
-    from vigil.ingest import integrations
+    from vigil.auth import integrations
 
     with get_store(ctx).write() as session:
         _item, key = integrations.rotate_integration(session=session, name=name)
@@ -74,7 +74,7 @@ def integration_rotate(ctx: typer.Context, name: Annotated[str, typer.Argument()
 @integration_app.command("remove")
 def integration_remove(ctx: typer.Context, name: Annotated[str, typer.Argument()]) -> None:
     """Remove an integration; its key stops working."""
-    from vigil.ingest import integrations
+    from vigil.auth import integrations
 
     with get_store(ctx).write() as session:
         integrations.remove_integration(session=session, name=name)
@@ -267,29 +267,6 @@ def resources(
         )
 
 
-def worker(ctx: typer.Context) -> None:
-    """Run background checks (heartbeats) without the HTTP server."""
-    import signal
-
-    from vigil.db.runfiles import register_process
-    from vigil.ingest.scheduler import HeartbeatScheduler
-
-    store = get_store(ctx)
-    store.ensure_schema()
-    runfile = register_process(store.settings, store.url, "worker")
-    scheduler = HeartbeatScheduler(store)
-    signal.signal(signal.SIGTERM, lambda *_: scheduler.stop())
-    typer.echo(
-        f"worker checking heartbeats every {store.settings.heartbeat_check_seconds}s", err=True
-    )
-    try:
-        scheduler.run()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        runfile.unlink(missing_ok=True)
-
-
 def register(app: typer.Typer) -> None:
     """Mount the ingestion commands on the root app."""
     app.add_typer(integration_app, name="integration")
@@ -297,4 +274,3 @@ def register(app: typer.Typer) -> None:
     app.add_typer(maintenance_app, name="maintenance")
     app.add_typer(event_app, name="event")
     app.command()(resources)
-    app.command()(worker)

@@ -5,7 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    FetchedValue,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vigil.db.base import Base, UTCDateTime, utcnow
@@ -14,27 +25,10 @@ __all__ = [
     "Event",
     "Heartbeat",
     "IngestPending",
-    "Integration",
     "MaintenanceWindow",
     "ResourceState",
     "ResourceStateChange",
 ]
-
-
-class Integration(Base):
-    """A source allowed to send events; its key only grants ingestion."""
-
-    __tablename__ = "integrations"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    name: Mapped[str] = mapped_column(String(100), unique=True)
-    kind: Mapped[str] = mapped_column(String(32))
-    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    key_prefix: Mapped[str] = mapped_column(String(16))
-    default_severity: Mapped[str | None] = mapped_column(String(16))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    rotated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class Event(Base):
@@ -95,10 +89,21 @@ class ResourceStateChange(Base):
     status: Mapped[str] = mapped_column(String(32))
     health: Mapped[str] = mapped_column(String(16))
     previous_status: Mapped[str | None] = mapped_column(String(32))
+    #: PostgreSQL: the writing transaction's id, which orders followers (see vigil.feed).
+    txid: Mapped[int | None] = mapped_column(BigInteger, server_default=FetchedValue())
 
     # A resource's history from a time on (availability refresh) and its first change; the
-    # refresh follows new rows by id. Nothing else is indexed: every ingest batch adds rows.
-    __table_args__ = (Index("ix_resource_state_changes_resource_at", "resource", "at"),)
+    # refresh follows new rows in feed order. Nothing else: every ingest batch adds rows.
+    __table_args__ = (
+        Index("ix_resource_state_changes_resource_at", "resource", "at"),
+        Index(
+            "ix_resource_state_changes_txid",
+            "txid",
+            "id",
+            sqlite_where=text("txid IS NOT NULL"),
+            postgresql_where=text("txid IS NOT NULL"),
+        ),
+    )
 
 
 class Heartbeat(Base):

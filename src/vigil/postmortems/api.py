@@ -7,17 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 
-from vigil.api_support import (
-    ReadSession,
-    StoreDep,
-    VigilRoute,
-    bearer,
-    media_responses,
-    requires,
-    token_principal,
-)
-from vigil.auth.service import FEED_SCOPE, Principal, require_scope
-from vigil.errors import AuthError
+from vigil.auth.service import Principal
 from vigil.postmortems import actions, service
 from vigil.postmortems.calendar import calendar_feed
 from vigil.postmortems.render import render_postmortem
@@ -29,6 +19,14 @@ from vigil.postmortems.schemas import (
     PostmortemUpdate,
     TimelineItemCreate,
     WhyCreate,
+)
+from vigil.web import (
+    ReadSession,
+    StoreDep,
+    VigilRoute,
+    calendar_reader,
+    media_responses,
+    requires,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["postmortems"], route_class=VigilRoute)
@@ -173,25 +171,7 @@ def calendar(
     ``?key=``: a credential that reads this feed and nothing else. API tokens are only
     accepted in the ``Authorization`` header, never in a URL.
     """
-    header = request.headers.get("authorization")
-    if token is not None:
-        raise AuthError(
-            "API tokens are not accepted in URLs; send one as 'Authorization: Bearer <token>' "
-            "or subscribe with a calendar feed key as ?key="
-        )
-    if header is not None:
-        require_scope(token_principal(request, bearer(header)), "read")
-    elif key:
-        principal = token_principal(request, key)
-        if FEED_SCOPE not in principal.scopes:
-            raise AuthError(
-                "only calendar feed keys are accepted as ?key=; send API tokens as "
-                "'Authorization: Bearer <token>'"
-            )
-    else:
-        raise AuthError(
-            "send a read token as 'Authorization: Bearer <token>' or a calendar feed key as ?key="
-        )
+    calendar_reader(request, token, key)
     return Response(calendar_feed(session=session), media_type="text/calendar")
 
 

@@ -8,14 +8,15 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vigil.auth.models import Integration
 from vigil.auth.service import hash_token
 from vigil.db.base import utcnow
 from vigil.errors import AuthError, ConflictError, NotFoundError, ValidationError
-from vigil.ingest.models import Integration
 from vigil.validation import require_one_of
 
 __all__ = [
     "KINDS",
+    "RECEIVER_PATHS",
     "authenticate_integration",
     "create_integration",
     "list_integrations",
@@ -25,6 +26,15 @@ __all__ = [
 
 #: What an integration sends; each receiver accepts only keys of its own kind.
 KINDS: tuple[str, ...] = ("events", "pagerduty", "alertmanager", "grafana", "heartbeat")
+
+#: Which integration kind each receiver accepts (API tokens with write scope: any).
+RECEIVER_PATHS = {
+    "events": "/api/v1/events",
+    "pagerduty": "/v2/enqueue",
+    "alertmanager": "/api/v1/integrations/alertmanager",
+    "grafana": "/api/v1/integrations/grafana",
+    "heartbeat": "/api/v1/heartbeats/{name}/beat",
+}
 
 
 def _new_key() -> str:

@@ -1,0 +1,95 @@
+"""`vigil worker` and `vigil jobs`: run the periodic jobs, see how they and the feeds are doing."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from vigil.cli_support import echo_json, get_store
+
+__all__ = ["app", "register", "worker"]
+
+app = typer.Typer(help="Periodic jobs and change-feed followers.", no_args_is_help=True)
+
+
+def _when(value: object) -> str:
+    return "-" if value is None else f"{value:%Y-%m-%d %H:%M:%S}"
+
+
+@app.command("list")
+def list_jobs(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Every job with its period, last run, duration, result and runner; feed followers' lag."""
+    from vigil.feed import follower_lag
+    from vigil.jobs.service import list_jobs as jobs_of
+
+    store = get_store(ctx)
+    with store.read() as session:
+        jobs = jobs_of(session=session)
+        lags = follower_lag(session=session)
+    if as_json:
+        echo_json(
+            {
+                "jobs": [
+                    {
+                        "name": j.name,
+                        "period_seconds": j.period_seconds,
+                        "next_due_at": j.next_due_at.isoformat(),
+                        "running_on": j.owner,
+                        "last_started_at": j.last_started_at and j.last_started_at.isoformat(),
+                        "last_duration_seconds": j.last_duration_seconds,
+                        "last_result": j.last_result,
+                        "last_summary": j.last_summary,
+                        "last_runner": j.last_runner,
+                        "runs": j.runs,
+                        "failures": j.failures,
+                    }
+                    for j in jobs
+                ],
+                "followers": [
+                    {"follower": f.follower, "log": f.log, "behind": f.rows} for f in lags
+                ],
+            }
+        )
+        return
+    if not jobs:
+        typer.echo("no job has run yet: start `vigil serve` or `vigil worker`")
+    for j in jobs:
+        duration = "-" if j.last_duration_seconds is None else f"{j.last_duration_seconds:.3f}s"
+        typer.echo(
+            f"{j.name}\tevery {j.period_seconds:g}s\tlast {_when(j.last_started_at)}"
+            f"\t{duration}\t{j.last_result or 'never run'}\tby {j.last_runner or '-'}"
+            f"\truns {j.runs}\tfailures {j.failures}\t{j.last_summary or ''}"
+        )
+    for f in lags:
+        typer.echo(f"follower {f.follower}\t{f.log}\t{f.rows} row(s) behind")
+
+
+def worker(ctx: typer.Context) -> None:
+    """Run the periodic jobs (heartbeat checks, availability refresh) without the HTTP server."""
+    import signal
+
+    from vigil.db.runfiles import register_process
+    from vigil.jobs.runner import JobRunner
+
+    store = get_store(ctx)
+    store.ensure_schema()
+    runfile = register_process(store.settings, store.url, "worker")
+    runner = JobRunner(store)
+    signal.signal(signal.SIGTERM, lambda *_: runner.stop())
+    typer.echo(f"worker running jobs: {', '.join(j.name for j in runner.jobs)}", err=True)
+    try:
+        runner.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runfile.unlink(missing_ok=True)
+
+
+def register(root: typer.Typer) -> None:
+    """Mount `vigil worker` and `vigil jobs` on the root app."""
+    root.command()(worker)
+    root.add_typer(app, name="jobs")
