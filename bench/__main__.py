@@ -2,6 +2,7 @@
 
     python -m bench                 # everything, SQLite and PostgreSQL
     python -m bench log_incident    # one benchmark
+    python -m bench.ab BASE         # write paths A/B against an earlier commit
     BENCH_ROWS=100000 python -m bench queries
 
 PostgreSQL runs use a fresh database on 127.0.0.1 (dropped afterwards).
@@ -307,7 +308,15 @@ def main(argv: list[str]) -> None:
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"SQLite {__import__('sqlite3').sqlite_version}"
     )
-    wanted = set(argv) or {"log_incident", "queries", "cli", "ingest", "analytics", "bad_senders"}
+    wanted = set(argv) or {
+        "log_incident",
+        "queries",
+        "cli",
+        "ingest",
+        "analytics",
+        "bad_senders",
+        "feed",
+    }
     backends = [
         b
         for b in ("sqlite", "postgresql")
@@ -315,6 +324,10 @@ def main(argv: list[str]) -> None:
     ]
     if "cli" in wanted:
         bench_cli_startup()
+    if "feed" in wanted:
+        from bench import feed
+
+        feed.run()
     for backend in backends:
         if "log_incident" in wanted:
             bench_log_incident(backend)

@@ -1,6 +1,10 @@
 """The write paths of this checkout against an earlier commit, measured in the same minutes.
 
     python -m bench.ab BASE [ROUNDS]     # e.g. python -m bench.ab abe9b04 5
+    BENCH_CASES=log_incident,raw_sqlite BENCH_TMPDIR=/dev/shm python -m bench.ab BASE
+
+``BENCH_TMPDIR`` puts the SQLite files on another filesystem (tmpfs takes the disk out of
+log_incident's per-commit cost, leaving Vigil's own work); ``BENCH_CASES`` picks cases.
 
 BASE is checked out into a temporary worktree; each round runs every case on both
 checkouts in alternating order, each on a fresh database (SQLite file, or a PostgreSQL
@@ -56,7 +60,7 @@ def _drop(name: str) -> None:
 
 
 def _measure(tree: Path, case: str, backend: str) -> float:
-    tmp = Path(tempfile.mkdtemp(prefix="vigil-ab-"))
+    tmp = Path(tempfile.mkdtemp(prefix="vigil-ab-", dir=os.environ.get("BENCH_TMPDIR")))
     url, pg_name = _database(backend, tmp)
     try:
         out = subprocess.run(
@@ -85,10 +89,12 @@ def main(argv: list[str]) -> None:
     )
     trees = {"base": worktree, "this": ROOT}
     rates: dict[tuple[str, str, str], list[float]] = defaultdict(list)
+    chosen = os.environ.get("BENCH_CASES")
+    cases = [c for c in CASES if chosen is None or c[0] in chosen.split(",")]
     try:
         for r in range(rounds):
             order = ["base", "this"] if r % 2 == 0 else ["this", "base"]
-            for case, backend in CASES:
+            for case, backend in cases:
                 for name in order:
                     rates[(case, backend, name)].append(_measure(trees[name], case, backend))
             print(f"round {r + 1}/{rounds} done", file=sys.stderr)
@@ -97,13 +103,13 @@ def main(argv: list[str]) -> None:
             ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(worktree)], check=False
         )
     print(f"A/B: base {base_rev} vs this checkout, {rounds} rounds, medians")
-    for case, backend in CASES:
+    for case, backend in cases:
         b = statistics.median(rates[(case, backend, "base")])
         t = statistics.median(rates[(case, backend, "this")])
         print(
             f"  {case:13s} {backend:10s} base {b:10,.0f}/s  this {t:10,.0f}/s  this/base {t / b:.3f}"
         )
-    for name in ("base", "this"):
+    for name in ("base", "this") if ("raw_sqlite", "sqlite") in cases else ():
         ratios = [
             li / raw
             for li, raw in zip(
