@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from vigil.db.failures import translate_db_error
 from vigil.db.store import Store
 from vigil.errors import ConflictError, VigilError
+from vigil.incidents.changes import ConcurrentChangeError
 from vigil.ingest.cache import IngestCache, fold_pending
 from vigil.ingest.service import ingest_signals
 from vigil.ingest.signals import Outcome, Signal
@@ -163,8 +164,11 @@ class IngestPipeline:
 
 
 def _is_race(exc: Exception) -> bool:
-    """True for a unique-key clash with a concurrent writer (worth one retry)."""
-    return isinstance(translate_db_error(exc), ConflictError)
+    """True for a clash with a concurrent writer (worth one retry): a unique key taken
+    meanwhile, or an incident whose status changed after the batch read it."""
+    return isinstance(exc, ConcurrentChangeError) or isinstance(
+        translate_db_error(exc), ConflictError
+    )
 
 
 def _log_rejection(exc: Exception) -> None:

@@ -28,6 +28,7 @@ __all__ = [
     "ResourceStateRow",
     "StateChangeRow",
     "WindowLookup",
+    "fill_resources",
     "is_late",
     "plan_batch",
 ]
@@ -187,6 +188,15 @@ def _event(now: dt.datetime, sig: Signal, incident: int | None, outcome: str) ->
         incident,
         outcome,
     )
+
+
+def fill_resources(signals: list[Signal], active: dict[str, ActiveIncident]) -> None:
+    """Give signals that name only a dedup key (PagerDuty acknowledge/resolve) the resource
+    and component of the incident they concern."""
+    for sig in signals:
+        if not sig.resource and sig.dedup_key in active:
+            known = active[sig.dedup_key]
+            sig.resource, sig.component = known.resource or "", known.component or ""
 
 
 def plan_batch(

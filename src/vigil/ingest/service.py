@@ -35,6 +35,7 @@ from vigil.ingest.plan import (
     EventRow,
     PlannedOpen,
     ResourceStateRow,
+    fill_resources,
     plan_batch,
 )
 from vigil.ingest.signals import Outcome, Signal
@@ -153,10 +154,8 @@ def ingest_signals(
         cache.known_active.update(missing)
     else:
         active = _load_active(session, dedup_keys)
-    for sig in signals:
-        if not sig.resource and sig.dedup_key in active:
-            sig.resource = active[sig.dedup_key].resource or ""
-            sig.component = active[sig.dedup_key].component or ""
+    signals = list(signals)
+    fill_resources(signals, active)  # before the state keys they lock and load are known
     state_keys = sorted({s.state_key for s in signals if s.resource})
     lock_keys(session, [f"s:{k}" for k in state_keys])
     if cache is not None:
@@ -167,7 +166,7 @@ def ingest_signals(
     else:
         states = _load_states(session, state_keys)
     plan = plan_batch(
-        list(signals), states, active, settings=settings, windows=_Windows(session, now), now=now
+        signals, states, active, settings=settings, windows=_Windows(session, now), now=now
     )
     return write_plan(session=session, settings=settings, plan=plan, cache=cache)
 
