@@ -101,12 +101,12 @@ def insert_incident(
     external_id: str | None = None,
     human_id: str | None = None,
     status: str = "open",
-    check_dedup: bool = True,
 ) -> tuple[int, str]:
     """Record a new incident; return its row id and human ID.
 
-    ``check_dedup=False`` is for callers that already hold the dedup key's lock and know no
-    active incident has it (ingestion); the partial unique index still backs the rule.
+    An active incident with a dedup key takes the key's lock (the one ingestion takes) and
+    is refused while another active incident has the key; the partial unique index backs
+    the rule.
     """
     if not (data.title or data.description.strip()):
         raise ValidationError("an incident needs a title or a description", field="title")
@@ -115,7 +115,7 @@ def insert_incident(
     category = normalize_category(data.category, settings.categories)
     severity = normalize_severity(data.severity or settings.default_severity)
     title = data.title or _title_from(data.description)
-    if check_dedup and data.dedup_key and status in ACTIVE_STATUSES:
+    if data.dedup_key and status in ACTIVE_STATUSES:
         lock_keys(session, [f"i:{data.dedup_key}"])  # the lock ingestion takes for this key
         existing = find_active_by_dedup_key(session=session, dedup_key=data.dedup_key)
         if existing is not None:

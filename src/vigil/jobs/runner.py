@@ -49,7 +49,11 @@ class JobRunner:
         except Exception:
             log.exception("could not register the periodic jobs; retrying on the next tick")
         while not self._stop.wait(self.tick):
-            self.run_due()
+            try:
+                self.run_due()
+            except Exception:
+                # A busy or unreachable database must not end the loop: log, look again.
+                log.exception("looking for due jobs failed; retrying on the next tick")
 
     def run_due(self) -> int:
         """Run every job that is due and not held elsewhere; return how many ran."""
