@@ -155,7 +155,7 @@ def recurring(
 
 @router.get("/dashboard", response_model=Panels)
 def dashboard(session: ReadSession, _who: Reader, window: WindowQ = "24h") -> Panels:
-    """Seed 002's four panels."""
+    """The four dashboard panels: active now, availability, summary stats, recent history."""
     return dashboard_panels(session=session, window=parse_window(window))
 
 

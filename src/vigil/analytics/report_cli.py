@@ -237,7 +237,7 @@ def dashboard(
 
 @app.command()
 def weekly(ctx: typer.Context, target: Annotated[float, typer.Option("--target")] = 99.0) -> None:
-    """A one-page Markdown report answering seed 002's five questions for the last 7 days."""
+    """A one-page Markdown reliability report for the last 7 days."""
     from vigil.analytics.reports import weekly_report
 
     with _refreshed(ctx).read() as session:

@@ -15,7 +15,7 @@ app = typer.Typer(help="Import incidents from other stores.", no_args_is_help=Tr
 @app.command("legacy-sqlite")
 def legacy_sqlite(
     ctx: typer.Context,
-    path: Annotated[Path, typer.Argument(help="SQLite file with seed 001's incidents table.")],
+    path: Annotated[Path, typer.Argument(help="SQLite file with a legacy incidents table.")],
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Import the rows of a seed-001 incidents table; re-running imports only new rows."""

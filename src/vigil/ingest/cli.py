@@ -226,7 +226,7 @@ def event_send(
     severity: Annotated[str | None, typer.Option("--severity")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Record one status event (seed 002's host-side detection) straight into the database."""
+    """Record one status event (host-side detection) straight into the database."""
     from vigil.ingest.receivers import events_to_signals
     from vigil.ingest.service import ingest_signals
 

@@ -24,7 +24,7 @@ __all__ = [
 
 
 class EventIn(BaseModel):
-    """A native status event (seed 002: a device/process reporting active, stuck or stopped)."""
+    """A native status event: a device or process reporting active, stuck or stopped."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 

@@ -27,7 +27,7 @@ def pm_new(
     ctx: typer.Context,
     ref: Ref,
     quick: Annotated[
-        bool, typer.Option("--quick", help="Seed 004's Quick Incident Report.")
+        bool, typer.Option("--quick", help="The short Quick Incident Report.")
     ] = False,
 ) -> None:
     """Scaffold a postmortem from the incident (summary, systems, timeline, root cause)."""
@@ -94,7 +94,7 @@ def pm_render(
     fmt: Annotated[str, typer.Option("--format", help="markdown or html")] = "markdown",
     output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
 ) -> None:
-    """Render the report in seed 004's format."""
+    """Render the post-incident review report."""
     from vigil.postmortems.render import render_postmortem
 
     with get_store(ctx).read() as session:
