@@ -68,3 +68,19 @@ def test_readme_quick_start_is_two_commands() -> None:
         "make run",
         "make test",
     ]
+
+
+_HISTORY = re.compile(r"\b(?:issues? \d+|stops? \d+|seeds?\b|seed[- ]\d+)", re.IGNORECASE)
+
+
+def test_docs_and_help_name_things_not_project_history() -> None:
+    """Docs, CLI help and API descriptions speak of features, not of how they were planned."""
+    texts = {str(p.relative_to(DOCS.parent)): p.read_text() for p in DOCS.glob("*.md")}
+    texts["README.md"] = (DOCS.parent / "README.md").read_text()
+    for name, cmd in typer.main.get_command(app).commands.items():  # type: ignore[attr-defined]
+        texts[f"vigil {name} --help"] = " ".join(
+            str(c.help or "") for c in getattr(cmd, "commands", {name: cmd}).values()
+        )
+    texts["openapi"] = str(create_app(Settings(database_url="sqlite://")).openapi())
+    found = {where: _HISTORY.findall(text) for where, text in texts.items()}
+    assert {where: hits for where, hits in found.items() if hits} == {}

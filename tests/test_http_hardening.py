@@ -121,6 +121,21 @@ def test_duplicate_keys_and_deep_nesting_are_refused(
     pd = b'{"routing_key": "a", "routing_key": "b", "event_action": "trigger"}'
     r = client.post("/v2/enqueue", content=pd, headers=h)
     assert r.status_code == 400 and "twice" in r.text
+    # The event receiver's fast path refuses them too, at the top level and inside labels,
+    # and stores nothing.
+    for body in (
+        b'{"resource": "web-1", "resource": "web-2", "status": "down"}',
+        b'[{"resource": "web-1", "status": "down"},'
+        b' {"resource": "web-3", "status": "down", "labels": {"env": "a", "env": "b"}}]',
+    ):
+        error = _error(client.post("/api/v1/events", content=body, headers=h), 400)
+        assert "twice" in str(error["message"]), body
+        assert error["field"] in {"resource", "env"}, error
+    assert client.get("/api/v1/incidents", headers=admin).json()["items"] == []
+    deep_event = (
+        b'{"resource": "r", "status": "down", "labels": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    )
+    _error(client.post("/api/v1/events", content=deep_event, headers=h), 400)
 
 
 def test_malformed_json_names_line_and_column_not_a_fake_field(

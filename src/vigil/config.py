@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["DEFAULT_CATEGORIES", "Settings", "default_data_dir", "settings_reference"]
 
-#: Seed 000/001's incident taxonomy: the categories every installation accepts.
+#: The incident taxonomy: the categories every installation accepts.
 DEFAULT_CATEGORIES: tuple[str, ...] = (
     "MIGRATION_ERROR",
     "CASCADE_DELETE",

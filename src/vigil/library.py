@@ -1,6 +1,6 @@
-"""Seed 000's Python API: ``log_incident`` and ``IncidentLogger``, plus error capture helpers.
+"""The Python logging API: ``log_incident`` and ``IncidentLogger``, plus error capture helpers.
 
-Results are plain dicts with the seed's field names (``incident_id``,
+Results are plain dicts with the logger's field names (``incident_id``,
 ``timestamp``, ``severity`` in upper case, ``affected_records`` as a list) and
 Vigil's extra fields. The database is ``VIGIL_DATABASE_URL`` or the default
 SQLite file, unless :meth:`IncidentLogger.configure` picks another.
@@ -34,8 +34,8 @@ def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def seed_dict(incident: Incident | IncidentRead) -> dict[str, Any]:
-    """Return an incident in seed 000's dict shape plus Vigil's extra fields."""
+def logger_dict(incident: Incident | IncidentRead) -> dict[str, Any]:
+    """Return an incident in the logger's dict shape plus Vigil's extra fields."""
     read = incident if isinstance(incident, IncidentRead) else IncidentRead.from_incident(incident)
     data = read.model_dump(mode="json")
     data.pop("id")
@@ -63,7 +63,7 @@ def _parse_when(value: str | dt.datetime | None) -> dt.datetime | None:
 
 
 class IncidentLogger:
-    """Seed 000's incident logger, backed by a Vigil store."""
+    """The incident logger, backed by a Vigil store."""
 
     _store: ClassVar[Store | None] = None
     _lock: ClassVar[threading.Lock] = threading.Lock()
@@ -130,14 +130,14 @@ class IncidentLogger:
                 data=IncidentUpdate(**fields),
                 actor=ACTOR,
             )
-            return seed_dict(incident)
+            return logger_dict(incident)
 
     @classmethod
     def get_incident(cls, incident_id: str) -> dict[str, Any] | None:
         """Return one incident, or None when there is no such ID."""
         with cls.store().read() as session:
             try:
-                return seed_dict(incidents.get_incident(session=session, ref=incident_id))
+                return logger_dict(incidents.get_incident(session=session, ref=incident_id))
             except NotFoundError:
                 return None
 
@@ -151,7 +151,7 @@ class IncidentLogger:
                 filters=IncidentFilter(**filters),
                 limit=limit,
             )
-            return [seed_dict(i) for i in rows]
+            return [logger_dict(i) for i in rows]
 
     @classmethod
     def get_incidents_by_category(cls, category: str, limit: int = 100) -> list[dict[str, Any]]:
@@ -199,7 +199,7 @@ class IncidentLogger:
             "total": summary.total,
             "by_category": summary.by_category,
             "by_severity": {k.upper(): v for k, v in summary.by_severity.items()},
-            "recent_high": [seed_dict(i) for i in summary.recent_high],
+            "recent_high": [logger_dict(i) for i in summary.recent_high],
             "start_date": _iso(summary.start),
             "end_date": _iso(summary.end),
             "project_id": project_id,

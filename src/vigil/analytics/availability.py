@@ -12,7 +12,7 @@ For each resource and window [start, end):
   observed time (a resource already down when observation starts adds none);
 * **MTBF** is the mean operating time between the end of one failure and the start of the
   next, both inside the window: mean(startᵢ₊₁ − endᵢ); undefined with fewer than two failures;
-* the SLA band is seed 002's: ≥ 99.9 Excellent, ≥ 99.0 Good, ≥ 95.0 Fair, else Poor; the error
+* the SLA band: ≥ 99.9 Excellent, ≥ 99.0 Good, ≥ 95.0 Fair, else Poor; the error
   budget is (1 − target) × observed, and what remains of it after the downtime.
 
 The down intervals come stored per resource (``vigil.analytics.downtime``) and are summed in
@@ -42,7 +42,7 @@ __all__ = ["ResourceAvailability", "availability_by_resource", "sla_band"]
 
 
 def sla_band(percent: float | None) -> str:
-    """Return seed 002's band for an availability percentage."""
+    """Return the SLA band for an availability percentage."""
     if percent is None:
         return "Unknown"
     if percent >= 99.9:

@@ -1,4 +1,4 @@
-"""Seed 002's dashboard panels, the reliability ranking and recurring incidents."""
+"""The dashboard panels, the reliability ranking and recurring incidents."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ class HistoryItem(BaseModel):
 
 
 class SummaryStats(BaseModel):
-    """Seed 002's summary panel."""
+    """The summary panel."""
 
     active: int
     last_24h: int
@@ -61,7 +61,7 @@ class SummaryStats(BaseModel):
 
 
 class Panels(BaseModel):
-    """The four panels of seed 002's dashboard."""
+    """The four dashboard panels."""
 
     generated_at: dt.datetime
     active: list[ActiveIncident]

@@ -209,7 +209,7 @@ def dashboard(
     window: Window = "24h",
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Seed 002's four panels: active now, availability, summary stats, recent history."""
+    """The four dashboard panels: active now, availability, summary stats, recent history."""
     from vigil.analytics.panels import dashboard_panels
     from vigil.analytics.reports import parse_window
 

@@ -125,7 +125,7 @@ def _hours(seconds: float | None) -> str:
 def weekly_report(
     *, session: Session, target_percent: float = 99.0, now: dt.datetime | None = None
 ) -> str:
-    """Answer seed 002's five questions for the last 7 days in one Markdown page."""
+    """Answer the five monitoring questions for the last 7 days in one Markdown page."""
     from vigil.analytics.panels import dashboard_panels, reliability_ranking
     from vigil.analytics.response import response_metrics
 

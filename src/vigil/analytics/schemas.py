@@ -12,7 +12,7 @@ __all__ = ["IncidentSummary", "Recurrence"]
 
 
 class IncidentSummary(BaseModel):
-    """Counts of incidents in a window (seed 000's summary)."""
+    """Counts of incidents in a window (the logger's summary)."""
 
     start: dt.datetime | None
     end: dt.datetime | None
@@ -24,7 +24,7 @@ class IncidentSummary(BaseModel):
 
 
 class Recurrence(BaseModel):
-    """How often a category recurs and whether that is changing (seed 000)."""
+    """How often a category recurs and whether that is changing."""
 
     category: str
     days: int

@@ -1,4 +1,4 @@
-"""Schema upgrades with seed 001's safety features: dry run, backup, worker check."""
+"""Schema upgrades with safety features: dry run, backup, worker check."""
 
 from __future__ import annotations
 

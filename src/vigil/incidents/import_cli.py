@@ -18,7 +18,7 @@ def legacy_sqlite(
     path: Annotated[Path, typer.Argument(help="SQLite file with a legacy incidents table.")],
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Import the rows of a seed-001 incidents table; re-running imports only new rows."""
+    """Import the rows of an AI PM framework incidents table; re-running imports only new rows."""
     from vigil.incidents.legacy import import_legacy_sqlite
 
     store = get_store(ctx)

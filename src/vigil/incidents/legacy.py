@@ -1,4 +1,4 @@
-"""Import seed 001's ``incidents`` table (the AI PM framework's SQLite schema)."""
+"""Import an existing ``incidents`` table (the AI PM framework's SQLite schema)."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ def _read_rows(path: Path) -> list[sqlite3.Row]:
         missing = {"incident_id", "category", "description"} - cols
         if missing:
             raise ValidationError(
-                f"{path} has no seed-001 incidents table (missing columns: {', '.join(sorted(missing))})",
+                f"{path} has no AI PM framework incidents table (missing columns: {', '.join(sorted(missing))})",
                 field="path",
             )
         wanted = ", ".join(c if c in cols else f"NULL AS {c}" for c in _COLUMNS)

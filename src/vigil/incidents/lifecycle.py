@@ -9,7 +9,7 @@ States and moves::
       └──────────────────────────────► resolved       │          │
                     reopen: resolved/closed ──► open ◄┘◄─────────┘
 
-Accepted aliases: seed 002's ``in_progress`` means ``investigating``; ``ack``
+Accepted aliases: monitoring's ``in_progress`` means ``investigating``; ``ack``
 means ``acknowledged``; ``triggered`` means ``open``. Input is case-insensitive.
 """
 

@@ -41,7 +41,7 @@ def _duration(stamp: str) -> Computed:
 
 
 class Incident(Base):
-    """One incident, covering the fields of every seed document."""
+    """One incident, covering the logger's, the monitoring and the review fields."""
 
     __tablename__ = "incidents"
 
@@ -122,7 +122,7 @@ class Incident(Base):
             )
             for name in DURATION_COLUMNS
         ),
-        # Seed 002's unique_open_incident: at most one active incident per dedup key, held
+        # The monitoring schema's unique_open_incident: at most one active incident per dedup key, held
         # by the database so it survives concurrent writers and several server processes.
         Index(
             "uq_incidents_open_dedup_key",

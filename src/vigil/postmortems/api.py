@@ -63,7 +63,7 @@ def report(
     _who: Reader,
     fmt: Annotated[str, Query(alias="format")] = "markdown",
 ) -> Response:
-    """The report in seed 004's format (``format=markdown`` or ``html``)."""
+    """The report in the review report format (``format=markdown`` or ``html``)."""
     text = render_postmortem(session=session, ref=ref, fmt=fmt)
     return Response(text, media_type="text/html" if fmt == "html" else "text/markdown")
 

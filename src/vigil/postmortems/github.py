@@ -1,4 +1,4 @@
-"""Export action items as GitHub issues (REST API, or the `gh` commands seed 004 shows)."""
+"""Export action items as GitHub issues (REST API, or the equivalent `gh` commands)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Timeline importers for seed 004's "How to gather timeline data": git history and log files."""
+"""Timeline importers for gathering timeline data: git history and log files."""
 
 from __future__ import annotations
 

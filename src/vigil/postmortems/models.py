@@ -14,7 +14,7 @@ __all__ = ["ActionItem", "Postmortem", "PostmortemTimelineEntry"]
 
 
 class Postmortem(Base):
-    """The review of one incident (seed 004's report, or its quick report)."""
+    """The review of one incident (the full report, or the quick report)."""
 
     __tablename__ = "postmortems"
 

@@ -1,4 +1,4 @@
-"""Shapes of postmortems (seed 004's report sections), five whys and action items."""
+"""Shapes of postmortems (the review report's sections), five whys and action items."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ class UserGroup(_Model):
 
 
 class Impact(_Model):
-    """Seed 004's User Impact block."""
+    """The report's User Impact block."""
 
     users_affected: str = ""
     user_groups: list[UserGroup] = Field(default_factory=list)
@@ -67,7 +67,7 @@ class Impact(_Model):
 
 
 class DataIntegrity(_Model):
-    """Seed 004's Data Integrity Assessment."""
+    """The report's Data Integrity Assessment."""
 
     state: Literal["INTACT", "INCONSISTENT", "CORRUPTED"] | None = None
     summary: str = ""
@@ -103,7 +103,7 @@ class Commit(_Model):
 
 
 class Fix(_Model):
-    """Seed 004's Fix Applied."""
+    """The report's Fix Applied section."""
 
     type: Literal["CODE", "CONFIG", "DATABASE", "INFRASTRUCTURE"] | None = None
     changes: list[str] = Field(default_factory=list)
@@ -139,7 +139,7 @@ class Prevention(_Model):
 
 
 class Lesson(_Model):
-    """A lesson learned with seed 003's priority and category."""
+    """A lesson learned with a priority and a category."""
 
     text: str
     priority: str | None = None
@@ -156,7 +156,7 @@ class Lessons(_Model):
 
 
 class Checklist(_Model):
-    """Seed 004's Investigation Checklist."""
+    """The report's Investigation Checklist."""
 
     timeline_reconstructed: bool = False
     impact_assessed: bool = False
@@ -222,7 +222,7 @@ class WhyCreate(_Model):
 
 
 class TimelineItemCreate(_Model):
-    """A manual timeline entry (seed 004's table row)."""
+    """A manual timeline entry (a row of the report's timeline table)."""
 
     at: Instant
     event: str = Field(min_length=1, max_length=LONG_TEXT)
