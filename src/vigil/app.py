@@ -32,19 +32,22 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     from vigil.incidents.api import router as incidents_router
     from vigil.ingest.api import router as ingest_router
     from vigil.ingest.pipeline import IngestPipeline
-    from vigil.jobs.runner import JobRunner
+    from vigil.jobs.runner import runners_for
+    from vigil.notify.api import router as notify_router
+    from vigil.notify.pages import router as notify_pages
     from vigil.postmortems.api import router as postmortems_router
 
     settings = settings or (store.settings if store else Settings())
     store = store or Store(settings)
     metrics = Metrics(store)
     pipeline = IngestPipeline(store, metrics)
-    jobs = JobRunner(store)
+    runners = runners_for(store)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         pipeline.start()
-        jobs.start()
+        for runner in runners:
+            runner.start()
         # Everything loaded so far lives as long as the process: keep it out of GC passes,
         # which otherwise show up as latency spikes under load.
         gc.collect()
@@ -52,7 +55,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         try:
             yield
         finally:
-            jobs.stop()
+            for runner in runners:
+                runner.stop()
             pipeline.stop()
 
     app = FastAPI(
@@ -73,6 +77,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(analytics_router)
     app.include_router(tokens_router)
     app.include_router(ingest_router)
+    app.include_router(notify_router)
+    app.include_router(notify_pages)
 
     @app.get(
         "/metrics",

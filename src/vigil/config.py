@@ -12,7 +12,7 @@ import string
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["DEFAULT_CATEGORIES", "Settings", "default_data_dir", "settings_reference"]
@@ -202,6 +202,60 @@ class Settings(BaseSettings):
         ),
     )
 
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Key that encrypts secrets at rest (channel URLs, webhook signing secrets) and "
+            "signs action links: a Fernet key, made by `vigil notify new-key`. Required once "
+            "a channel exists; keep it safe, without it stored channels cannot be read."
+        ),
+    )
+    external_url: str | None = Field(
+        default=None,
+        description=(
+            "Base URL people reach this Vigil at, used for links in notifications "
+            "(default: `http://HOST:PORT` of `vigil serve`)."
+        ),
+    )
+    notify_poll_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description=(
+            "How often the delivery job looks for due notifications when no commit in "
+            "this process woke it (another process's commit, a retry coming due)."
+        ),
+    )
+    notify_max_attempts: int = Field(
+        default=8,
+        ge=1,
+        le=100,
+        description="Attempts per notification before it stays `failed`.",
+    )
+    notify_retry_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description=(
+            "Wait before the first retry; each later one waits twice as long (with jitter), "
+            "capped at one hour."
+        ),
+    )
+    notify_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="How long one delivery waits for the destination."
+    )
+    notify_bundle_after: int = Field(
+        default=5,
+        ge=0,
+        description=(
+            "Default for new channels: when more than this many notifications for one "
+            "channel are due at once, send one digest instead (0: never bundle)."
+        ),
+    )
+    notify_link_hours: float = Field(
+        default=24.0,
+        gt=0,
+        description="How long the acknowledge/resolve/note links in a notification stay valid.",
+    )
+
     github_api_url: str = Field(
         default="https://api.github.com",
         description="Base URL of the GitHub REST API used by `vigil actions export-github` "
@@ -265,6 +319,11 @@ class Settings(BaseSettings):
         """Return every accepted category, built-in first."""
         extra = tuple(c for c in self.extra_categories if c not in DEFAULT_CATEGORIES)
         return DEFAULT_CATEGORIES + extra
+
+    @property
+    def base_url(self) -> str:
+        """Where people reach this Vigil (``external_url``, else ``http://host:port``)."""
+        return (self.external_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def resolved_database_url(self) -> str:

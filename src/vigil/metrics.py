@@ -72,6 +72,40 @@ class _JobsAndFollowers(Collector):
         yield from (runs, failures, seconds, lag)
 
 
+class _Notifications(Collector):
+    """Notifications by channel and state, and the age of the oldest one owed, at scrape time."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        from vigil.db.base import utcnow
+        from vigil.notify.models import Notification
+
+        count = GaugeMetricFamily(
+            "vigil_notifications",
+            "Notifications by channel and state (pending, sending, sent, failed, bundled, "
+            "silenced).",
+            labels=["channel", "state"],
+        )
+        oldest = GaugeMetricFamily(
+            "vigil_notification_oldest_pending_seconds",
+            "Age of the oldest notification not yet delivered (0 when none is owed).",
+        )
+        n = Notification
+        with self.store.read() as session:
+            rows = session.execute(
+                select(n.channel_name, n.state, func.count()).group_by(n.channel_name, n.state)
+            ).all()
+            first = session.execute(
+                select(func.min(n.created_at)).where(n.state.in_(("pending", "sending")))
+            ).scalar()
+        for channel, state, n in rows:
+            count.add_metric([channel, state], n)
+        oldest.add_metric([], (utcnow() - first).total_seconds() if first else 0.0)
+        yield from (count, oldest)
+
+
 class Metrics:
     """The process' metrics registry (one per app, so tests can build several apps)."""
 
@@ -96,6 +130,7 @@ class Metrics:
         )
         self.registry.register(_ActiveIncidents(store))
         self.registry.register(_JobsAndFollowers(store))
+        self.registry.register(_Notifications(store))
 
     def render(self) -> bytes:
         """Return the text exposition format."""

@@ -40,6 +40,13 @@ def tune_gc() -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
+def _check_secret_key(store: Store) -> None:
+    from vigil.notify.service import check_key_for_channels
+
+    with store.read() as session:
+        check_key_for_channels(session=session, settings=store.settings)
+
+
 def serve(
     ctx: typer.Context,
     host: Annotated[
@@ -65,6 +72,7 @@ def serve(
         raise ConfigurationError("set both VIGIL_TLS_CERTFILE and VIGIL_TLS_KEYFILE, or neither")
     store = Store(settings)
     store.ensure_schema()
+    _check_secret_key(store)
     secret = bootstrap_admin_token(store)
     if secret:
         typer.echo("No API token existed, so an admin token was created. It is shown only now:")

@@ -45,7 +45,14 @@ def _runs(out: Path) -> list[tuple[str, int, float]]:
 
 
 def test_every_domain_registers_its_jobs() -> None:
-    assert [j.name for j in all_jobs()] == ["availability.refresh", "heartbeats.check"]
+    jobs = all_jobs()
+    assert [j.name for j in jobs] == [
+        "availability.refresh",
+        "heartbeats.check",
+        "notifications.deliver",
+        "notifications.reminders",
+    ]
+    assert [j.name for j in jobs if j.wake_on_commit] == ["notifications.deliver"]
 
 
 def test_two_runners_run_each_period_once_and_failures_are_recorded(store: Store) -> None:

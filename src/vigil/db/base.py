@@ -16,6 +16,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
+    "INCIDENTS_CHANGED",
     "Base",
     "UTCDateTime",
     "elapsed_bucket",
@@ -27,6 +28,10 @@ __all__ = [
 ]
 
 # Named constraints let Alembic batch migrations alter tables on SQLite and PostgreSQL alike.
+#: Set in ``session.info`` by the one incident writer; the Store's commit then calls its
+#: ``after_change`` hooks (which wake notification delivery).
+INCIDENTS_CHANGED = "vigil.incidents_changed"
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",

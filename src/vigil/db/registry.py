@@ -15,6 +15,7 @@ def all_metadata() -> MetaData:
     import vigil.incidents.models
     import vigil.ingest.models
     import vigil.jobs.models
+    import vigil.notify.models
     import vigil.postmortems.models  # noqa: F401
 
     return Base.metadata

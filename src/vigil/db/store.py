@@ -7,7 +7,7 @@ and rollback, services only flush.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine, inspect, text
@@ -15,13 +15,14 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from vigil.config import Settings
+from vigil.db.base import INCIDENTS_CHANGED
 from vigil.db.engine import WRITE_OPTION, make_engine, normalize_database_url
 from vigil.errors import DatabaseError, SchemaOutOfDateError
 
 __all__ = ["SCHEMA_REVISION", "Store"]
 
 #: The Alembic head this code expects; a test keeps it equal to the newest revision.
-SCHEMA_REVISION = "0007"
+SCHEMA_REVISION = "0008"
 
 
 class Store:
@@ -35,6 +36,8 @@ class Store:
         self._writer = sessionmaker(bind=self._write_engine, expire_on_commit=False)
         self._reader = sessionmaker(bind=self.engine, expire_on_commit=False)
         self._schema_checked = False
+        #: Called after a commit that changed incidents (wakes notification delivery).
+        self.after_change: list[Callable[[], None]] = []
 
     @property
     def backend(self) -> str:
@@ -45,8 +48,12 @@ class Store:
     def write(self) -> Iterator[Session]:
         """Open a write transaction; commit on success, roll back on any error."""
         self.ensure_schema()
-        with self._writer() as session, session.begin():
-            yield session
+        with self._writer() as session:
+            with session.begin():
+                yield session
+            if session.info.pop(INCIDENTS_CHANGED, False):
+                for hook in self.after_change:
+                    hook()
 
     @contextmanager
     def read(self) -> Iterator[Session]:

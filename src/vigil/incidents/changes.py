@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from vigil.db.base import later_of, utcnow, uuid7
+from vigil.db.base import INCIDENTS_CHANGED, later_of, utcnow, uuid7
 from vigil.db.fastpath import PreparedStatement, insert_all_columns
 from vigil.errors import ConflictError
 from vigil.incidents.lifecycle import check_transition
@@ -379,6 +379,7 @@ def _sync_loaded(session: Session, changes: Sequence[IncidentChange], now: dt.da
 
 def apply_change(*, session: Session, change: Change) -> Applied:
     """Apply one change; return the incident's row id and the new timeline entry's id."""
+    session.info[INCIDENTS_CHANGED] = True
     if isinstance(change, NewIncident):
         pk, entry_id = _insert_incident(session, change, returning=True)
         return Applied(pk, entry_id)
@@ -402,6 +403,8 @@ def apply_changes(*, session: Session, changes: Sequence[Change]) -> list[int]:
     """
     ids: list[int] = []
     run: list[IncidentChange] = []
+    if changes:
+        session.info[INCIDENTS_CHANGED] = True
     for change in changes:
         if isinstance(change, NewIncident):
             _write_run(session, run)

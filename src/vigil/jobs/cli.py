@@ -71,21 +71,33 @@ def list_jobs(
 def worker(ctx: typer.Context) -> None:
     """Run the periodic jobs (heartbeat checks, availability refresh) without the HTTP server."""
     import signal
+    import threading
 
     from vigil.db.runfiles import register_process
-    from vigil.jobs.runner import JobRunner
+    from vigil.jobs.runner import runners_for
 
     store = get_store(ctx)
     store.ensure_schema()
+    from vigil.notify.service import check_key_for_channels
+
+    with store.read() as session:
+        check_key_for_channels(session=session, settings=store.settings)
     runfile = register_process(store.settings, store.url, "worker")
-    runner = JobRunner(store)
-    signal.signal(signal.SIGTERM, lambda *_: runner.stop())
-    typer.echo(f"worker running jobs: {', '.join(j.name for j in runner.jobs)}", err=True)
+    runners = runners_for(store)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    names = ", ".join(j.name for r in runners for j in r.jobs)
+    typer.echo(f"worker running jobs: {names}", err=True)
+    for runner in runners:
+        runner.start()
     try:
-        runner.run()
+        while not done.wait(0.5):
+            pass
     except KeyboardInterrupt:
         pass
     finally:
+        for runner in runners:
+            runner.stop()
         runfile.unlink(missing_ok=True)
 
 

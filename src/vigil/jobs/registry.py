@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # kept light: `vigil --help` imports this package
 __all__ = ["DOMAINS", "Job", "all_jobs", "scheduled"]
 
 #: Modules whose import registers their jobs.
-DOMAINS = ("vigil.ingest.scheduled", "vigil.analytics.scheduled")
+DOMAINS = ("vigil.ingest.scheduled", "vigil.analytics.scheduled", "vigil.notify.scheduled")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,13 +33,16 @@ class Job:
     every: Callable[[Settings], float]
     run: Callable[[Store], str]
     description: str
+    #: Also run at once (without the lease) when a commit in this process changed
+    #: incidents; only for jobs whose own claims make concurrent runs safe.
+    wake_on_commit: bool = False
 
 
 _JOBS: dict[str, Job] = {}
 
 
 def scheduled(
-    name: str, *, every: Callable[[Settings], float]
+    name: str, *, every: Callable[[Settings], float], wake_on_commit: bool = False
 ) -> Callable[[Callable[[Store], str]], Callable[[Store], str]]:
     """Register the decorated function as the job ``name``, due every ``every(settings)`` s."""
 
@@ -47,7 +50,7 @@ def scheduled(
         if name in _JOBS and _JOBS[name].run is not fn:
             raise ValueError(f"two jobs are named {name!r}")
         doc = (fn.__doc__ or "").strip().splitlines()
-        _JOBS[name] = Job(name, every, fn, doc[0] if doc else "")
+        _JOBS[name] = Job(name, every, fn, doc[0] if doc else "", wake_on_commit)
         return fn
 
     return register

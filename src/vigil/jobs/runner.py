@@ -15,7 +15,7 @@ from vigil.jobs.models import JobState
 from vigil.jobs.registry import Job, all_jobs
 from vigil.jobs.service import claim_job, ensure_jobs, finish_job
 
-__all__ = ["JobRunner"]
+__all__ = ["JobRunner", "runners_for"]
 
 log = logging.getLogger("vigil.jobs")
 
@@ -33,7 +33,15 @@ class JobRunner:
         self.runs = 0
         self.failures = 0
         self._stop = threading.Event()
+        self._woken = threading.Event()
         self._thread: threading.Thread | None = None
+        self._wakeable = [j for j in self.jobs if j.wake_on_commit]
+        if self._wakeable:
+            store.after_change.append(self.wake)
+
+    def wake(self) -> None:
+        """Run the wake-on-commit jobs now rather than at the next tick."""
+        self._woken.set()
 
     def start(self) -> None:
         """Run in a daemon thread."""
@@ -48,12 +56,26 @@ class JobRunner:
                 ensure_jobs(session=session, jobs=self.jobs, settings=self.store.settings)
         except Exception:
             log.exception("could not register the periodic jobs; retrying on the next tick")
-        while not self._stop.wait(self.tick):
+        while not self._stop.is_set():
+            if self._woken.wait(self.tick) and not self._stop.is_set():
+                self._woken.clear()
+                self.run_woken()
+            if self._stop.is_set():
+                break
             try:
                 self.run_due()
             except Exception:
                 # A busy or unreachable database must not end the loop: log, look again.
                 log.exception("looking for due jobs failed; retrying on the next tick")
+
+    def run_woken(self) -> None:
+        """Run each wake-on-commit job once, outside the lease (its claims keep it safe)."""
+        for job in self._wakeable:
+            try:
+                job.run(self.store)
+            except Exception:
+                log.exception("job %s failed (woken by a commit)", job.name)
+                self.failures += 1
 
     def run_due(self) -> int:
         """Run every job that is due and not held elsewhere; return how many ran."""
@@ -110,6 +132,17 @@ class JobRunner:
     def stop(self) -> None:
         """Stop after the current job."""
         self._stop.set()
+        self._woken.set()
+        if self.wake in self.store.after_change:
+            self.store.after_change.remove(self.wake)
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
+
+
+def runners_for(store: Store, jobs: Sequence[Job] | None = None) -> list[JobRunner]:
+    """One runner for the jobs a commit wakes, one for the rest, so neither waits on the other."""
+    chosen = list(all_jobs() if jobs is None else jobs)
+    woken = [j for j in chosen if j.wake_on_commit]
+    timed = [j for j in chosen if not j.wake_on_commit]
+    return [JobRunner(store, part) for part in (timed, woken) if part]

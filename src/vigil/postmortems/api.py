@@ -49,10 +49,10 @@ def get(ref: str, session: ReadSession, _who: Reader) -> PostmortemRead:
 
 
 @router.patch("/incidents/{ref}/postmortem", response_model=PostmortemRead)
-def update(ref: str, data: PostmortemUpdate, store: StoreDep, _who: Writer) -> PostmortemRead:
+def update(ref: str, data: PostmortemUpdate, store: StoreDep, who: Writer) -> PostmortemRead:
     """Change fields; ``sections`` replaces the sections it names."""
     with store.write() as session:
-        service.update_postmortem(session=session, ref=ref, data=data)
+        service.update_postmortem(session=session, ref=ref, data=data, actor=who.name)
         return service.read_postmortem(session=session, ref=ref)
 
 

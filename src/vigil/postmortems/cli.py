@@ -82,7 +82,7 @@ def pm_update(
             raw[key] = value
     with get_store(ctx).write() as session:
         service.update_postmortem(
-            session=session, ref=ref, data=PostmortemUpdate.model_validate(raw)
+            session=session, ref=ref, data=PostmortemUpdate.model_validate(raw), actor=actor()
         )
     typer.echo(f"{ref}: postmortem updated")
 

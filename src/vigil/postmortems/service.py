@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from vigil.db.base import utcnow
 from vigil.errors import ConflictError, NotFoundError, ValidationError
 from vigil.incidents import service as incidents
+from vigil.incidents.changes import IncidentChange, apply_change
 from vigil.incidents.models import Incident
 from vigil.postmortems.models import Postmortem, PostmortemTimelineEntry
 from vigil.postmortems.schemas import (
@@ -90,9 +91,15 @@ def _sections(pm: Postmortem) -> Sections:
     return Sections.model_validate(pm.sections)
 
 
-def update_postmortem(*, session: Session, ref: str, data: PostmortemUpdate) -> Postmortem:
-    """Change fields; named sections are replaced whole, others kept."""
-    _incident, pm = get_postmortem(session=session, ref=ref)
+def update_postmortem(
+    *, session: Session, ref: str, data: PostmortemUpdate, actor: str = "vigil"
+) -> Postmortem:
+    """Change fields; named sections are replaced whole, others kept.
+
+    Publishing records a ``postmortem_published`` entry on the incident's timeline.
+    """
+    incident, pm = get_postmortem(session=session, ref=ref)
+    was = pm.status
     for name in data.model_fields_set - {"sections", "status"}:
         value = getattr(data, name)
         if name == "review_at" and value is not None:
@@ -110,6 +117,11 @@ def update_postmortem(*, session: Session, ref: str, data: PostmortemUpdate) -> 
         set_status(pm, data.status)
     pm.updated_at = utcnow()
     session.flush()
+    if pm.status == "published" and was != "published":
+        change = IncidentChange(
+            incident.id, actor, "postmortem_published", "Postmortem published", utcnow()
+        )
+        apply_change(session=session, change=change)
     return pm
 
 

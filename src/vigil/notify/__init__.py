@@ -1,0 +1,1 @@
+"""Notifications: channels, routing rules, the outbox, delivery and action links."""

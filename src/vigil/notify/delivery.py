@@ -1,0 +1,344 @@
+"""Delivering the outbox: claim due notifications, send them, record what happened.
+
+One round is three steps. (1) In a write transaction: notifications whose sender died
+(``sending`` past its lease) go back to ``pending``; channels with due work are locked
+(PostgreSQL: ``FOR UPDATE SKIP LOCKED``, so each channel is served by one process at a
+time; SQLite serializes writers anyway); a channel with more than ``bundle_after`` due gets
+one digest instead; then each channel's share (its rate limit) is claimed, never a message
+while an earlier one of the same incident on the same channel is still owed, so messages
+about one incident arrive in order. (2) Outside any transaction: send, one thread per
+channel. (3) In a write transaction: record each answer, schedule retries with exponential
+backoff and jitter, or mark ``failed`` after ``notify_max_attempts``.
+
+A crash between (2) and (3) sends that message again once its lease expires: delivery is
+at least once, and the receiver drops the duplicate by its idempotency key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session, aliased
+
+from vigil.config import Settings
+from vigil.crypto import SecretBox
+from vigil.db.base import utcnow
+from vigil.db.store import Store
+from vigil.notify.messages import action_link, digest_message, incident_message, wants_links
+from vigil.notify.models import Channel, DeliveryAttempt, Notification
+from vigil.notify.senders import Answer, Message, send_apprise, send_webhook
+
+__all__ = ["Claimed", "Deliverer", "claim_due", "record_answers"]
+
+_BURST = 3  # messages a rate-limited channel may send at once after being idle
+_MAX_BACKOFF = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A notification taken for sending, with what sending needs."""
+
+    id: int
+    key: str
+    attempts: int
+    channel_id: int
+    channel_name: str
+    kind: str
+    url: str
+    secret: str | None
+    incident_id: int | None
+    payload: dict[str, Any]
+    is_digest: bool
+
+
+def _history(session: Session, rows: list[tuple[int, str, str]], now: dt.datetime) -> None:
+    if rows:
+        session.execute(
+            insert(DeliveryAttempt),
+            [{"notification_id": i, "state": s, "answer": a, "at": now} for i, s, a in rows],
+        )
+
+
+def _reclaim_expired(session: Session, now: dt.datetime) -> None:
+    n = Notification
+    stale = (
+        session.execute(select(n.id).where(n.state == "sending", n.lease_until < now))
+        .scalars()
+        .all()
+    )
+    if stale:
+        session.execute(
+            update(n).where(n.id.in_(stale), n.state == "sending").values(state="pending")
+        )
+        _history(
+            session,
+            [(i, "pending", "the sender stopped before recording; resending") for i in stale],
+            now,
+        )
+
+
+def _bundle(session: Session, channel: Channel, due: list[Notification], now: dt.datetime) -> None:
+    items = [{"key": d.key, **d.payload} for d in due]
+    digest = Notification(
+        key=f"d:{channel.id}:{due[0].id}:{due[-1].id}",
+        channel_id=channel.id,
+        channel_name=channel.name,
+        incident_id=None,
+        event="digest",
+        state="pending",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+        answer="",
+        payload={"items": items},
+        is_digest=True,
+    )
+    session.add(digest)
+    session.flush()
+    ids = [d.id for d in due]
+    session.execute(
+        update(Notification)
+        .where(Notification.id.in_(ids))
+        .values(state="bundled", bundle_id=digest.id)
+        .execution_options(synchronize_session=False)
+    )
+    _history(session, [(i, "bundled", f"sent in digest {digest.key}") for i in ids], now)
+
+
+def _share(channel: Channel, now: dt.datetime, wanted: int) -> int:
+    """How many messages the channel's rate limit lets out now (and book them)."""
+    if channel.rate_per_minute <= 0:
+        return wanted
+    interval = 60.0 / channel.rate_per_minute
+    earliest = now - dt.timedelta(seconds=interval * (_BURST - 1))
+    base = max(channel.next_send_at or earliest, earliest)
+    if base > now:
+        return 0
+    taken = min(wanted, math.floor((now - base).total_seconds() / interval) + 1)
+    channel.next_send_at = base + dt.timedelta(seconds=interval * taken)
+    return taken
+
+
+def claim_due(
+    *,
+    session: Session,
+    box: SecretBox,
+    settings: Settings,
+    limit: int = 200,
+    now: dt.datetime | None = None,
+) -> list[Claimed]:
+    """Take due notifications for sending (see the module text for the rules)."""
+    now = now or utcnow()
+    _reclaim_expired(session, now)
+    n = Notification
+    earlier = aliased(Notification)
+    blocked = (
+        select(earlier.id)
+        .where(
+            earlier.channel_id == n.channel_id,
+            earlier.incident_id == n.incident_id,
+            earlier.id < n.id,
+            earlier.state.in_(("pending", "sending")),
+        )
+        .exists()
+    )
+    busy = select(n.channel_id).where(n.state == "pending", n.next_attempt_at <= now).distinct()
+    locking = select(Channel).where(Channel.id.in_(busy)).order_by(Channel.id)
+    if session.connection().dialect.name == "postgresql":
+        locking = locking.with_for_update(skip_locked=True)
+    channels = list(session.execute(locking).scalars())
+    claimed: list[Claimed] = []
+    lease = now + dt.timedelta(seconds=settings.notify_timeout_seconds * 3 + 30)
+    for channel in channels:
+        due_stmt = select(n).where(
+            n.channel_id == channel.id, n.state == "pending", n.next_attempt_at <= now, ~blocked
+        )
+        if channel.bundle_after:
+            # Everything due, blocked or not, so one incident's updates stay in order inside.
+            waiting = session.execute(
+                select(n)
+                .where(
+                    n.channel_id == channel.id,
+                    n.state == "pending",
+                    n.next_attempt_at <= now,
+                    n.is_digest.is_(False),
+                )
+                .order_by(n.id)
+                .limit(1000)
+            ).scalars()
+            singles = list(waiting)
+            if len(singles) > channel.bundle_after:
+                _bundle(session, channel, singles, now)
+        due = list(session.execute(due_stmt.order_by(n.id).limit(limit)).scalars())
+        due = due[: _share(channel, now, min(len(due), limit))]
+        if not due:
+            continue
+        url = box.open(channel.url_encrypted)
+        secret = box.open(channel.secret_encrypted) if channel.secret_encrypted else None
+        for d in due:
+            claimed.append(
+                Claimed(
+                    d.id,
+                    d.key,
+                    d.attempts + 1,
+                    channel.id,
+                    channel.name,
+                    channel.kind,
+                    url,
+                    secret,
+                    d.incident_id,
+                    d.payload,
+                    d.is_digest,
+                )
+            )
+        session.execute(
+            update(n)
+            .where(n.id.in_([d.id for d in due]))
+            .values(state="sending", lease_until=lease, attempts=n.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        _history(session, [(d.id, "sending", "") for d in due], now)
+    session.flush()
+    return claimed
+
+
+def _backoff(settings: Settings, attempts: int) -> float:
+    base = min(settings.notify_retry_seconds * 2 ** (attempts - 1), _MAX_BACKOFF)
+    return float(base * random.uniform(0.8, 1.2))
+
+
+def record_answers(
+    *,
+    session: Session,
+    settings: Settings,
+    answers: list[tuple[Claimed, Answer]],
+    now: dt.datetime | None = None,
+) -> None:
+    """Store each answer: sent, a retry later, or failed for good."""
+    now = now or utcnow()
+    n = Notification
+    history = []
+    for claimed, answer in answers:
+        values: dict[str, Any] = {"answer": answer.detail, "lease_until": None}
+        if answer.ok:
+            values.update(state="sent", sent_at=now)
+        elif answer.retry and claimed.attempts < settings.notify_max_attempts:
+            wait = _backoff(settings, claimed.attempts)
+            values.update(state="pending", next_attempt_at=now + dt.timedelta(seconds=wait))
+        else:
+            values.update(state="failed")
+        session.execute(
+            update(n)
+            .where(n.id == claimed.id, n.state == "sending", n.attempts == claimed.attempts)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        history.append((claimed.id, values["state"], answer.detail))
+    _history(session, history, now)
+    session.flush()
+
+
+class Deliverer:
+    """Sends what :func:`claim_due` hands out; one per process (it keeps connections)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.settings = store.settings
+        self.box = SecretBox(store.settings)
+        self.client = httpx.Client(follow_redirects=False)
+        self.pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="vigil-notify")
+
+    def message(self, c: Claimed) -> Message:
+        """The message for a claimed notification (links are made now, one set per send)."""
+        if c.is_digest:
+            return digest_message(c.payload.get("items", []), key=c.key, settings=self.settings)
+        links: dict[str, str] = {}
+        if c.incident_id is not None and wants_links(c.payload):
+            for action in ("acknowledge", "resolve", "note"):
+                if action == "acknowledge" and c.payload.get("status") != "open":
+                    continue
+                links[action] = action_link(
+                    self.box,
+                    self.settings,
+                    action=action,
+                    incident_id=c.incident_id,
+                    channel=c.channel_name,
+                    sent=c.id,
+                )
+        return incident_message(c.payload, key=c.key, links=links, settings=self.settings)
+
+    def send(self, c: Claimed, message: Message | None = None) -> Answer:
+        """Send one message to its channel; never raises."""
+        try:
+            message = message or self.message(c)
+            timeout = self.settings.notify_timeout_seconds
+            if c.kind == "webhook":
+                return send_webhook(self.client, c.url, c.secret or "", message, timeout=timeout)
+            return send_apprise(c.url, message, timeout=timeout)
+        except Exception as exc:  # a plugin bug must not lose the notification
+            return Answer(False, f"{type(exc).__name__}: {exc}"[:300])
+
+    def _send_channel(self, batch: list[Claimed]) -> list[tuple[Claimed, Answer]]:
+        return [(c, self.send(c)) for c in batch]
+
+    def deliver_once(self, limit: int = 200) -> int:
+        """One round: claim, send, record; how many were sent or failed."""
+        with self.store.write() as session:
+            claimed = claim_due(session=session, box=self.box, settings=self.settings, limit=limit)
+        if not claimed:
+            return 0
+        by_channel: dict[int, list[Claimed]] = {}
+        for c in claimed:
+            by_channel.setdefault(c.channel_id, []).append(c)
+        answers: list[tuple[Claimed, Answer]] = []
+        for part in self.pool.map(self._send_channel, by_channel.values()):
+            answers.extend(part)
+        with self.store.write() as session:
+            record_answers(session=session, settings=self.settings, answers=answers)
+        return len(answers)
+
+    def close(self) -> None:
+        """Release connections and threads."""
+        self.pool.shutdown(wait=False)
+        self.client.close()
+
+
+def send_test(store: Store, name: str) -> Answer:
+    """Send a test message to the channel ``name`` now; return what the destination said."""
+    from vigil.notify.service import get_channel
+
+    box = SecretBox(store.settings)
+    with store.read() as session:
+        channel = get_channel(session=session, name=name)
+        claimed = Claimed(
+            0,
+            f"test:{channel.id}:{utcnow().timestamp():.0f}",
+            1,
+            channel.id,
+            channel.name,
+            channel.kind,
+            box.open(channel.url_encrypted),
+            box.open(channel.secret_encrypted) if channel.secret_encrypted else None,
+            None,
+            {},
+            False,
+        )
+    message = Message(
+        claimed.key,
+        f"Vigil test message for channel {channel.name}",
+        f"This is a test from Vigil at {store.settings.base_url}. If you can read it, "
+        f"channel {channel.name} works.",
+        {"event": "test", "channel": channel.name},
+    )
+    deliverer = Deliverer(store)
+    try:
+        return deliverer.send(claimed, message)
+    finally:
+        deliverer.close()

@@ -1,0 +1,151 @@
+"""The outbox: a change-feed follower that writes the notifications each change owes.
+
+It reads new timeline entries in commit order (:mod:`vigil.feed`), asks every route whether
+it wants the entry's event, and inserts one ``notifications`` row per (channel, entry) with
+the idempotency key ``n:CHANNEL:ENTRY``, in the same transaction that moves its position.
+A crash before that commit reads the same entries again; the unique key makes a second
+pass write nothing twice. Entries of incidents whose resource is under a maintenance
+window get a ``silenced`` row instead, so the log says why nothing was sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from fnmatch import fnmatchcase
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from vigil.db.base import utcnow
+from vigil.feed.service import Position, advance, head, position_of, since
+from vigil.incidents.models import Incident, TimelineEntry
+from vigil.ingest.maintenance import active_windows
+from vigil.ingest.models import MaintenanceWindow
+from vigil.notify.models import Channel, Notification, Route
+from vigil.notify.rules import IncidentFacts, event_of, route_matches
+
+__all__ = ["FOLLOWER", "fill_outbox", "start_following"]
+
+FOLLOWER = "notifications"
+_LOG = "timeline_entries"
+_E = TimelineEntry.__table__.c
+
+
+def start_following(*, session: Session) -> None:
+    """Begin at the feed's head, so a first channel is not sent the whole history."""
+    if position_of(session=session, follower=FOLLOWER, log=_LOG) == Position():
+        advance(session=session, follower=FOLLOWER, log=_LOG, to=head(session=session, log=_LOG))
+
+
+def _window_for(
+    windows: Sequence[MaintenanceWindow], incident: Incident
+) -> MaintenanceWindow | None:
+    for window in windows:
+        if window.resource and not fnmatchcase(incident.resource or "", window.resource):
+            continue
+        if not window.resource and not window.match_labels:
+            return window
+        if any(incident.labels.get(k) != v for k, v in window.match_labels.items()):
+            continue
+        return window
+    return None
+
+
+def _payload(event: str, entry: Any, incident: Incident) -> dict[str, Any]:
+    changes = entry.changes or {}
+    status = changes.get("status", {}).get("to") or (
+        "open" if event == "opened" else incident.status
+    )
+    severity = changes.get("severity", {}).get("to") or incident.severity
+    return {
+        "event": event,
+        "incident": incident.human_id,
+        "title": incident.title,
+        "severity": severity,
+        "status": status,
+        "what": entry.message,
+        "by": entry.actor,
+        "at": entry.at.isoformat(),
+        "service": incident.service,
+        "resource": incident.resource,
+    }
+
+
+def fill_outbox(*, session: Session, limit: int = 5000, now: dt.datetime | None = None) -> int:
+    """Write the notifications owed by entries since the last run; return how many."""
+    low = position_of(session=session, follower=FOLLOWER, log=_LOG)
+    high = head(session=session, log=_LOG)
+    if high <= low:
+        return 0
+    routes = session.execute(select(Route, Channel).join(Channel)).all()
+    if not routes:
+        advance(session=session, follower=FOLLOWER, log=_LOG, to=high)
+        return 0
+    entries = session.execute(
+        select(_E.id, _E.txid, _E.incident_id, _E.kind, _E.actor, _E.message, _E.changes, _E.at)
+        .where(since(session=session, log=_LOG, low=low, high=high))
+        .order_by(_E.txid, _E.id)
+        .limit(limit)
+    ).all()
+    if len(entries) == limit:
+        last = entries[-1]
+        high = Position(int(last.txid or 0), int(last.id))
+    wanted = [(e, event_of(e.kind, e.changes or {})) for e in entries]
+    wanted = [(e, ev) for e, ev in wanted if ev is not None]
+    incidents = {
+        i.id: i
+        for i in session.execute(
+            select(Incident).where(Incident.id.in_({e.incident_id for e, _ in wanted}))
+        ).scalars()
+    }
+    now = now or utcnow()
+    windows = active_windows(session=session, now=now)
+    rows: list[dict[str, Any]] = []
+    for entry, event in wanted:
+        incident = incidents.get(entry.incident_id)
+        if incident is None or event is None:
+            continue
+        facts = IncidentFacts(
+            incident.severity,
+            incident.service,
+            incident.category,
+            incident.resource,
+            incident.source,
+            incident.labels or {},
+        )
+        channels = {c.id: c for r, c in routes if route_matches(r, event, facts)}
+        if not channels:
+            continue
+        window = _window_for(windows, incident)
+        payload = _payload(event, entry, incident)
+        for channel in channels.values():
+            rows.append(
+                {
+                    "key": f"n:{channel.id}:{entry.id}",
+                    "channel_id": channel.id,
+                    "channel_name": channel.name,
+                    "incident_id": incident.id,
+                    "entry_id": entry.id,
+                    "event": event,
+                    "state": "silenced" if window else "pending",
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                    "answer": f"silenced by maintenance window {window.name!r}" if window else "",
+                    "payload": payload,
+                    "is_digest": False,
+                }
+            )
+    if rows:
+        known = set(
+            session.execute(
+                select(Notification.key).where(Notification.key.in_([r["key"] for r in rows]))
+            ).scalars()
+        )
+        rows = [r for r in rows if r["key"] not in known]
+    if rows:
+        session.execute(insert(Notification), rows)
+    advance(session=session, follower=FOLLOWER, log=_LOG, to=high)
+    return len(rows)

@@ -1,0 +1,99 @@
+"""Daily reminders of action items that are due within a day or overdue.
+
+Each (channel, item, kind) gets at most one reminder per UTC day: the key
+``a:CHANNEL:ITEM:KIND:DATE`` is unique, so running the job every hour is harmless.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from vigil.db.base import utcnow
+from vigil.incidents.models import Incident
+from vigil.notify.models import Channel, Notification, Route
+from vigil.notify.rules import IncidentFacts, route_matches
+from vigil.postmortems.models import ActionItem
+
+__all__ = ["queue_reminders"]
+
+_OPEN = ("open", "in_progress")
+
+
+def queue_reminders(*, session: Session, now: dt.datetime | None = None) -> int:
+    """Queue today's reminders; return how many were new."""
+    now = now or utcnow()
+    today = now.date()
+    routes = [
+        (r, c)
+        for r, c in session.execute(select(Route, Channel).join(Channel)).all()
+        if {"action_due_soon", "action_overdue"} & set(r.events)
+    ]
+    if not routes:
+        return 0
+    items = session.execute(
+        select(ActionItem, Incident)
+        .join(Incident, Incident.id == ActionItem.incident_id)
+        .where(
+            ActionItem.status.in_(_OPEN),
+            ActionItem.due_date.is_not(None),
+            ActionItem.due_date <= today + dt.timedelta(days=1),
+        )
+    ).all()
+    rows: list[dict[str, Any]] = []
+    for item, incident in items:
+        event = "action_overdue" if item.due_date and item.due_date < today else "action_due_soon"
+        facts = IncidentFacts(
+            incident.severity,
+            incident.service,
+            incident.category,
+            incident.resource,
+            incident.source,
+            incident.labels or {},
+        )
+        for channel_id, channel in {
+            c.id: c for r, c in routes if route_matches(r, event, facts)
+        }.items():
+            rows.append(
+                {
+                    "key": f"a:{channel_id}:{item.id}:{event}:{today.isoformat()}",
+                    "channel_id": channel_id,
+                    "channel_name": channel.name,
+                    "incident_id": incident.id,
+                    "entry_id": None,
+                    "event": event,
+                    "state": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                    "answer": "",
+                    "is_digest": False,
+                    "payload": {
+                        "event": event,
+                        "incident": incident.human_id,
+                        "title": incident.title,
+                        "severity": incident.severity,
+                        "status": incident.status,
+                        "what": f"Action item #{item.number} {item.title!r} is due "
+                        f"{item.due_date.isoformat() if item.due_date else ''}",
+                        "by": item.owner or "nobody yet",
+                        "at": now.isoformat(),
+                        "service": incident.service,
+                        "resource": incident.resource,
+                    },
+                }
+            )
+    if not rows:
+        return 0
+    known = set(
+        session.execute(
+            select(Notification.key).where(Notification.key.in_([r["key"] for r in rows]))
+        ).scalars()
+    )
+    rows = [r for r in rows if r["key"] not in known]
+    if rows:
+        session.execute(insert(Notification), rows)
+    return len(rows)

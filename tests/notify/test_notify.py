@@ -1,0 +1,344 @@
+"""Notifications end to end inside one process: real receivers on loopback, both backends."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from collections.abc import Iterator
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from sqlalchemy import select
+
+from tests.notify.receivers import (
+    WebhookReceiver,
+    smtp_receiver,
+    text_of,
+    verify_signature,
+    webhook_receiver,
+)
+from vigil.app import create_app
+from vigil.config import Settings
+from vigil.crypto import new_key
+from vigil.db.store import Store
+from vigil.errors import ConflictError, ValidationError
+from vigil.incidents import service as incidents
+from vigil.incidents.schemas import IncidentCreate
+from vigil.ingest.maintenance import create_window
+from vigil.notify import service
+from vigil.notify.models import Channel, Notification
+from vigil.notify.scheduled import deliver_notifications
+from vigil.notify.service import RouteSpec
+
+
+@pytest.fixture
+def keyed(settings: Settings) -> Iterator[Store]:
+    """A store whose settings carry a secret key and fast retries."""
+    s = settings.model_copy(
+        update={"secret_key": SecretStr(new_key()), "notify_retry_seconds": 0.05}
+    )
+    store = Store(s)
+    yield store
+    store.close()
+
+
+def _declare(
+    store: Store, title: str = "Checkout down", severity: str = "high", **extra: object
+) -> str:
+    with store.write() as session:
+        return incidents.create_incident(
+            session=session,
+            settings=store.settings,
+            data=IncidentCreate(title=title, severity=severity, category="SYSTEM_ERROR", **extra),
+            actor="alice",
+        )
+
+
+def _webhook(store: Store, receiver: WebhookReceiver, **kw: object) -> str:
+    with store.write() as session:
+        made = service.add_channel(
+            session=session,
+            settings=store.settings,
+            name="hook",
+            url=receiver.url,
+            kind="webhook",
+            default_route=True,
+            **kw,  # type: ignore[arg-type]
+        )
+    assert made.signing_secret
+    return made.signing_secret
+
+
+def _deliver_until(store: Store, done: object, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        deliver_notifications(store)
+        if callable(done) and done():
+            return
+        time.sleep(0.02)
+
+
+def test_open_then_resolve_sends_exactly_the_routed_messages_in_order(keyed: Store) -> None:
+    with webhook_receiver() as receiver:
+        secret = _webhook(keyed, receiver)
+        ref = _declare(keyed, title="<script>alert(1)</script> & more")
+        _declare(keyed, title="Minor glitch", severity="low")  # below the default route
+        with keyed.write() as session:
+            incidents.transition_incident(session=session, ref=ref, target="resolved", actor="bob")
+        _deliver_until(keyed, lambda: len(receiver.received) >= 2)
+        time.sleep(0.1)
+        deliver_notifications(keyed)
+    got = receiver.received
+    assert [r.json()["event"] for r in got] == ["opened", "resolved"]
+    assert all(verify_signature(secret, r) for r in got)
+    assert len({r.headers["idempotency-key"] for r in got}) == 2
+    first = got[0].json()
+    assert first["incident"]["id"] == ref and first["change"]["by"] == "alice"
+    assert first["incident"]["title"] == "<script>alert(1)</script> & more"  # JSON, unchanged
+    assert "<script>" not in first["text"] and "‹script›" in first["text"]  # text, defused
+    assert set(first["actions"]) == {"acknowledge", "resolve", "note"}
+    assert got[1].json()["actions"] == {}  # nothing to act on once resolved
+    with keyed.read() as session:
+        rows = service.list_notifications(session=session, incident=ref)
+        reads = service.notification_reads(session=session, rows=rows)
+    assert [r.state for r in reads] == ["sent", "sent"]
+    assert [h.state for h in reads[0].history] == ["sending", "sent"]
+    assert reads[0].answer.startswith("HTTP 200")
+
+
+def test_a_tampered_signature_does_not_verify(keyed: Store) -> None:
+    with webhook_receiver() as receiver:
+        secret = _webhook(keyed, receiver)
+        _declare(keyed)
+        _deliver_until(keyed, lambda: receiver.received)
+    request = receiver.received[0]
+    request.body = request.body.replace(b"Checkout", b"Checkin")
+    assert not verify_signature(secret, request)
+
+
+def test_receiver_down_then_back_gets_every_message_exactly_once(keyed: Store) -> None:
+    with webhook_receiver() as receiver:
+        receiver.status = 503
+        _webhook(keyed, receiver, bundle_after=0)
+        refs = [_declare(keyed, title=f"Outage {i}") for i in range(5)]
+        for _ in range(3):
+            deliver_notifications(keyed)
+            time.sleep(0.06)
+        assert receiver.received and not receiver.delivered()
+        with keyed.read() as session:
+            states = {n.state for n in session.execute(select(Notification)).scalars()}
+        assert states == {"pending"}
+        receiver.status = 200
+        _deliver_until(keyed, lambda: len(receiver.delivered()) >= 5)
+    delivered = [r.headers["idempotency-key"] for r in receiver.delivered()]
+    assert len(delivered) == len(set(delivered)) == 5
+    assert {r.json()["incident"]["id"] for r in receiver.delivered()} == set(refs)
+
+
+def test_a_refusing_destination_is_failed_after_the_attempt_limit(keyed: Store) -> None:
+    store = Store(keyed.settings.model_copy(update={"notify_max_attempts": 2}))
+    with webhook_receiver() as receiver:
+        receiver.status = 500
+        _webhook(store, receiver)
+        _declare(store)
+        _deliver_until(store, lambda: len(receiver.received) >= 2, seconds=5)
+        time.sleep(0.1)
+        deliver_notifications(store)
+    with store.read() as session:
+        (row,) = session.execute(select(Notification)).scalars()
+    assert row.state == "failed" and row.attempts == 2 and "HTTP 500" in row.answer
+    assert len(receiver.received) == 2
+    store.close()
+
+
+def test_a_burst_becomes_one_digest(keyed: Store) -> None:
+    with webhook_receiver() as receiver:
+        _webhook(keyed, receiver, bundle_after=5)
+        for i in range(30):
+            _declare(keyed, title=f"Storm {i}")
+        _deliver_until(keyed, lambda: receiver.received)
+    assert len(receiver.received) == 1
+    digest = receiver.received[0].json()
+    assert digest["event"] == "digest" and len(digest["items"]) == 30
+    with keyed.read() as session:
+        states = [n.state for n in session.execute(select(Notification)).scalars()]
+    assert states.count("bundled") == 30 and states.count("sent") == 1
+
+
+def test_rate_limit_spaces_messages(keyed: Store) -> None:
+    with webhook_receiver() as receiver:
+        _webhook(keyed, receiver, bundle_after=0, rate_per_minute=600)  # one per 0.1 s
+        for i in range(6):
+            _declare(keyed, title=f"Rated {i}")
+        started = time.monotonic()
+        _deliver_until(keyed, lambda: len(receiver.received) >= 6)
+        took = time.monotonic() - started
+    assert len(receiver.received) == 6
+    assert took >= 0.25  # a burst of 3, then one per 0.1 s
+
+
+def test_maintenance_window_silences_and_says_so(keyed: Store) -> None:
+    with webhook_receiver() as receiver:
+        _webhook(keyed, receiver)
+        now = dt.datetime.now(dt.UTC)
+        with keyed.write() as session:
+            create_window(
+                session=session,
+                name="db upgrade",
+                starts_at=now - dt.timedelta(minutes=1),
+                ends_at=now + dt.timedelta(hours=1),
+                resource="db-*",
+                match_labels={},
+                reason="",
+                actor="ops",
+            )
+        _declare(keyed, resource="db-1")
+        _declare(keyed, resource="web-1")
+        _deliver_until(keyed, lambda: receiver.received)
+        time.sleep(0.1)
+        deliver_notifications(keyed)
+    assert [r.json()["incident"]["resource"] for r in receiver.received] == ["web-1"]
+    with keyed.read() as session:
+        silenced = session.execute(
+            select(Notification).where(Notification.state == "silenced")
+        ).scalar_one()
+    assert "db upgrade" in silenced.answer
+
+
+def test_routes_filter_on_events_and_fields(keyed: Store) -> None:
+    with webhook_receiver() as receiver:
+        with keyed.write() as session:
+            service.add_channel(
+                session=session,
+                settings=keyed.settings,
+                name="hook",
+                url=receiver.url,
+                kind="webhook",
+            )
+            service.add_route(
+                session=session,
+                channel="hook",
+                spec=RouteSpec(events=["note_added"], min_severity=None, services=["pay"]),
+            )
+        a = _declare(keyed, service="pay", severity="low")
+        b = _declare(keyed, service="search", severity="low")
+        with keyed.write() as session:
+            for ref in (a, b):
+                incidents.add_note(session=session, ref=ref, text="looking", actor="carol")
+        _deliver_until(keyed, lambda: receiver.received)
+        time.sleep(0.1)
+        deliver_notifications(keyed)
+    assert [(r.json()["event"], r.json()["incident"]["id"]) for r in receiver.received] == [
+        ("note_added", a)
+    ]
+
+
+def test_channel_secrets_are_encrypted_and_never_shown(keyed: Store) -> None:
+    url = "mmost://127.0.0.1:9/sEcReTtOkEn123"
+    with keyed.write() as session:
+        service.add_channel(session=session, settings=keyed.settings, name="chat", url=url)
+    with keyed.read() as session:
+        row = session.execute(select(Channel)).scalar_one()
+    assert "sEcReTtOkEn123" not in row.url_encrypted + row.display
+    client = TestClient(create_app(store=keyed))
+    token = _admin_token(keyed)
+    listed = client.get("/api/v1/channels", headers={"Authorization": f"Bearer {token}"})
+    assert listed.status_code == 200 and "sEcReTtOkEn123" not in listed.text
+    assert listed.json()[0]["rate_per_minute"] == 60  # chat services default to 1/s
+
+
+def test_channels_without_a_key_or_with_bad_input_are_refused(settings: Settings) -> None:
+    store = Store(settings)
+    with pytest.raises(ConflictError, match="VIGIL_SECRET_KEY"), store.write() as session:
+        service.add_channel(session=session, settings=settings, name="x", url="json://127.0.0.1/")
+    keyed = settings.model_copy(update={"secret_key": SecretStr(new_key())})
+    for name, url, kind, field in (
+        ("bad name!", "json://127.0.0.1/", "apprise", "name"),
+        ("x", "nosuch://thing", "apprise", "url"),
+        ("x", "ftp://host/", "webhook", "url"),
+    ):
+        with pytest.raises(ValidationError) as info, store.write() as session:
+            service.add_channel(session=session, settings=keyed, name=name, url=url, kind=kind)
+        assert info.value.context["field"] == field
+    with store.read() as session:
+        assert service.list_channels(session=session) == []
+    store.close()
+
+
+def _admin_token(store: Store) -> str:
+    from vigil.auth import service as auth
+
+    with store.write() as session:
+        _token, secret = auth.create_token(
+            session=session, name=f"admin-{time.monotonic_ns()}", scopes=["admin"]
+        )
+    return secret
+
+
+def test_acting_from_the_link_once_with_a_confirmation_page(keyed: Store) -> None:
+    with webhook_receiver() as receiver:
+        _webhook(keyed, receiver)
+        ref = _declare(keyed)
+        _deliver_until(keyed, lambda: receiver.received)
+    links = receiver.received[0].json()["actions"]
+    client = TestClient(create_app(store=keyed))
+    page_url = urlsplit(links["acknowledge"])
+    token = parse_qs(page_url.query)["token"][0]
+    page = client.get(f"/act?{page_url.query}", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "Acknowledge" in page.text and ref in page.text
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    with keyed.read() as session:
+        assert incidents.get_incident(session=session, ref=ref).status == "open"  # GET: no change
+    done = client.post("/act", data={"token": token, "text": "on it"})
+    assert done.status_code == 200 and "Done" in done.text
+    with keyed.read() as session:
+        incident = incidents.get_incident(session=session, ref=ref)
+        entries = incidents.list_timeline(session=session, ref=ref)
+    assert incident.status == "acknowledged"
+    assert entries[-1].actor == "link via channel hook" and "on it" in entries[-1].message
+    replay = client.post("/act", data={"token": token}, headers={"Accept": "text/html"})
+    assert replay.status_code == 422 and "used already" in replay.text
+    tampered = token[:-6] + ("AAAAAA" if not token.endswith("AAAAAA") else "BBBBBB")
+    bad = client.get("/act", params={"token": tampered}, headers={"Accept": "text/html"})
+    assert bad.status_code == 422 and "not valid" in bad.text
+    with keyed.read() as session:
+        assert len(incidents.list_timeline(session=session, ref=ref)) == len(entries)
+
+
+def test_expired_links_change_nothing(keyed: Store) -> None:
+    with webhook_receiver() as receiver:
+        _webhook(keyed, receiver)
+        ref = _declare(keyed)
+        _deliver_until(keyed, lambda: receiver.received)
+    link = receiver.received[0].json()["actions"]["resolve"]
+    token = parse_qs(urlsplit(link).query)["token"][0]
+    short = Store(keyed.settings.model_copy(update={"notify_link_hours": 1 / 3600}))
+    time.sleep(2.1)
+    client = TestClient(create_app(store=short))
+    answer = client.post("/act", data={"token": token}, headers={"Accept": "text/html"})
+    assert answer.status_code == 422 and "expired" in answer.text
+    with short.read() as session:
+        assert incidents.get_incident(session=session, ref=ref).status == "open"
+    short.close()
+
+
+def test_email_through_apprise_reaches_a_local_smtp_server(keyed: Store) -> None:
+    with smtp_receiver() as mailbox:
+        with keyed.write() as session:
+            service.add_channel(
+                session=session,
+                settings=keyed.settings,
+                name="mail",
+                url=mailbox.url,
+                default_route=True,
+            )
+        ref = _declare(keyed, title="Disk full on db-1")
+        _deliver_until(keyed, lambda: mailbox.messages)
+    (mail,) = mailbox.messages
+    body = text_of(mail)
+    assert ref in str(mail["Subject"]) and "Disk full on db-1" in body
+    assert re.search(r"Acknowledge: http://\S+/act\?token=\S+", body)
+    assert "ref n:" in body  # the idempotency key, for receivers without headers
