@@ -214,7 +214,7 @@ class Settings(BaseSettings):
         default=None,
         description=(
             "Base URL people reach this Vigil at, used for links in notifications "
-            "(default: `http://HOST:PORT` of `vigil serve`)."
+            "(default: the address `vigil serve` listens on)."
         ),
     )
     notify_poll_seconds: float = Field(
@@ -323,7 +323,8 @@ class Settings(BaseSettings):
     @property
     def base_url(self) -> str:
         """Where people reach this Vigil (``external_url``, else ``http://host:port``)."""
-        return (self.external_url or f"http://{self.host}:{self.port}").rstrip("/")
+        scheme = "https" if self.tls_certfile else "http"
+        return (self.external_url or f"{scheme}://{self.host}:{self.port}").rstrip("/")
 
     @property
     def resolved_database_url(self) -> str:

@@ -100,8 +100,8 @@ class _Notifications(Collector):
             first = session.execute(
                 select(func.min(n.created_at)).where(n.state.in_(("pending", "sending")))
             ).scalar()
-        for channel, state, n in rows:
-            count.add_metric([channel, state], n)
+        for channel, state, how_many in rows:
+            count.add_metric([channel, state], how_many)
         oldest.add_metric([], (utcnow() - first).total_seconds() if first else 0.0)
         yield from (count, oldest)
 

@@ -10,6 +10,11 @@ import typer
 from vigil.cli_support import actor, echo_json, get_store, parse_labels
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from sqlalchemy.orm import Session
+
+    from vigil.incidents.models import Incident
     from vigil.incidents.schemas import IncidentRead
 
 Label = Annotated[list[str] | None, typer.Option("--label", "-l", help="KEY=VALUE, repeatable.")]
@@ -139,6 +144,11 @@ def list_(
         typer.echo(f"more: --cursor {next_cursor}", err=True)
 
 
+#: Other domains add what they know about an incident to `vigil show` (notifications, ...):
+#: each returns (title, column names, rows) for a table, read in the show's transaction.
+SHOW_SECTIONS: list[Callable[[Session, Incident], tuple[str, list[str], list[list[str]]]]] = []
+
+
 def show(
     ctx: typer.Context,
     ref: Annotated[str, typer.Argument(help="Incident ID or UUID.")],
@@ -157,11 +167,16 @@ def show(
             TimelineEntryRead.model_validate(e)
             for e in service.list_timeline(session=session, ref=ref)
         ]
+        sections = [section(session, incident) for section in SHOW_SECTIONS]
     if as_json:
         echo_json(
             {
                 **read.model_dump(mode="json"),
                 "timeline": [e.model_dump(mode="json") for e in entries],
+                **{
+                    title.lower(): [dict(zip(columns, row, strict=True)) for row in rows]
+                    for title, columns, rows in sections
+                },
             }
         )
         return
@@ -173,6 +188,12 @@ def show(
     for e in entries:
         table.add_row(f"{e.at:%Y-%m-%d %H:%M:%S}", e.actor, e.message)
     Console().print(table)
+    for title, columns, rows in sections:
+        if rows:
+            extra = Table(*columns, title=title)
+            for row in rows:
+                extra.add_row(*row)
+            Console().print(extra)
 
 
 def _transition(ctx: typer.Context, ref: str, target: str, note: str | None, **extra: Any) -> None:

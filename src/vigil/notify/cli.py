@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from vigil.cli_support import echo_json, get_settings, get_store, parse_labels
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from vigil.incidents.models import Incident
 
 __all__ = ["channel_app", "notify_app", "register"]
 
@@ -222,7 +227,33 @@ def new_key() -> None:
     typer.echo(make())
 
 
+def _notifications_section(
+    session: Session, incident: Incident
+) -> tuple[str, list[str], list[list[str]]]:
+    from vigil.notify import service
+
+    rows = service.list_notifications(session=session, incident=incident.human_id, limit=200)
+    return (
+        "Notifications",
+        ["when", "channel", "event", "state", "attempts", "answer"],
+        [
+            [
+                f"{(n.sent_at or n.created_at):%Y-%m-%d %H:%M:%S}",
+                n.channel_name,
+                n.event,
+                n.state,
+                str(n.attempts),
+                n.answer,
+            ]
+            for n, _ref in reversed(rows)
+        ],
+    )
+
+
 def register(root: typer.Typer) -> None:
-    """Mount `vigil channel` and `vigil notify`."""
+    """Mount `vigil channel` and `vigil notify`; add notifications to `vigil show`."""
+    from vigil.incidents.cli import SHOW_SECTIONS
+
     root.add_typer(channel_app, name="channel")
     root.add_typer(notify_app, name="notify")
+    SHOW_SECTIONS.append(_notifications_section)

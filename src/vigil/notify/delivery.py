@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 import random
+import socket
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +40,8 @@ from vigil.notify.senders import Answer, Message, send_apprise, send_webhook
 __all__ = ["Claimed", "Deliverer", "claim_due", "record_answers"]
 
 _BURST = 3  # messages a rate-limited channel may send at once after being idle
+_PER_CHANNEL = 50  # claimed per channel and round: bounds the lease a slow destination needs
+OWNER = f"{socket.gethostname()}:{os.getpid()}"
 _MAX_BACKOFF = 3600.0
 
 
@@ -66,13 +70,24 @@ def _history(session: Session, rows: list[tuple[int, str, str]], now: dt.datetim
         )
 
 
+def _alive(owner: str | None) -> bool:
+    """False only for a sender on this host whose process is gone."""
+    host, _, pid = (owner or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _reclaim_expired(session: Session, now: dt.datetime) -> None:
     n = Notification
-    stale = (
-        session.execute(select(n.id).where(n.state == "sending", n.lease_until < now))
-        .scalars()
-        .all()
-    )
+    sending = session.execute(select(n.id, n.lease_until, n.owner).where(n.state == "sending"))
+    stale = [i for i, lease, owner in sending if (lease and lease < now) or not _alive(owner)]
     if stale:
         session.execute(
             update(n).where(n.id.in_(stale), n.state == "sending").values(state="pending")
@@ -155,7 +170,7 @@ def claim_due(
         locking = locking.with_for_update(skip_locked=True)
     channels = list(session.execute(locking).scalars())
     claimed: list[Claimed] = []
-    lease = now + dt.timedelta(seconds=settings.notify_timeout_seconds * 3 + 30)
+    limit = min(limit, _PER_CHANNEL)
     for channel in channels:
         due_stmt = select(n).where(
             n.channel_id == channel.id, n.state == "pending", n.next_attempt_at <= now, ~blocked
@@ -198,10 +213,12 @@ def claim_due(
                     d.is_digest,
                 )
             )
+        # Sent one after another: the lease covers each send's connect and read timeouts.
+        lease = now + dt.timedelta(seconds=2 * settings.notify_timeout_seconds * len(due) + 10)
         session.execute(
             update(n)
             .where(n.id.in_([d.id for d in due]))
-            .values(state="sending", lease_until=lease, attempts=n.attempts + 1)
+            .values(state="sending", lease_until=lease, owner=OWNER, attempts=n.attempts + 1)
             .execution_options(synchronize_session=False)
         )
         _history(session, [(d.id, "sending", "") for d in due], now)
@@ -226,7 +243,7 @@ def record_answers(
     n = Notification
     history = []
     for claimed, answer in answers:
-        values: dict[str, Any] = {"answer": answer.detail, "lease_until": None}
+        values: dict[str, Any] = {"answer": answer.detail, "lease_until": None, "owner": None}
         if answer.ok:
             values.update(state="sent", sent_at=now)
         elif answer.retry and claimed.attempts < settings.notify_max_attempts:

@@ -136,10 +136,8 @@ def send_apprise(url: str, message: Message, *, timeout: float) -> Answer:
         # Each plugin reads its own timeouts; both apply to one request.
         plugin.socket_connect_timeout = timeout
         plugin.socket_read_timeout = timeout
-    with (
-        _apprise_lock,
-        apprise.LogCapture(level=logging.INFO, fmt="%(levelname)s %(message)s") as captured,
-    ):  # type: ignore[no-untyped-call]
+    capture = apprise.LogCapture(level=logging.INFO, fmt="%(levelname)s %(message)s")  # type: ignore[no-untyped-call]
+    with _apprise_lock, capture as captured:
         ok = sender.notify(
             title=message.title,
             body=f"{message.body}\n\nref {message.key}",

@@ -75,6 +75,7 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         _when("next_attempt_at"),
         _when("lease_until", nullable=True),
+        sa.Column("owner", sa.String(200), nullable=True),
         _when("created_at"),
         _when("sent_at", nullable=True),
         sa.Column("answer", sa.Text(), nullable=False),
