@@ -19,8 +19,13 @@ run: $(STAMP)
 	$(BIN)/vigil db upgrade
 	$(BIN)/vigil serve
 
+# Two runs side by side (see tests/run_suite.py); PYTEST_ARGS runs plain pytest instead.
 test: $(STAMP)
+ifeq ($(strip $(PYTEST_ARGS)),)
+	$(BIN)/python -m tests.run_suite
+else
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+endif
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -140,3 +140,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             f"CI: {skipped} test(s) skipped; nothing may be skipped in CI", red=True
         )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Mark every test that uses PostgreSQL, so ``-m postgres`` / ``-m "not postgres"`` split
+    the suite into two runs that `make test` starts side by side.
+
+    One PostgreSQL run at a time: the change feed's head waits for the oldest transaction
+    writing anywhere in the cluster (``pg_snapshot_xmin``), so PostgreSQL tests in parallel
+    would hold each other's feeds back.
+    """
+    callspec = getattr(item, "callspec", None)
+    uses_pg = callspec is not None and callspec.params.get("backend") == "postgresql"
+    if uses_pg or "pg_url" in getattr(item, "fixturenames", ()):
+        item.add_marker(pytest.mark.postgres)
