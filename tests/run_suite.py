@@ -6,6 +6,7 @@ Prints each run's output when both have finished and exits non-zero if either fa
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 import tempfile
@@ -17,8 +18,9 @@ RUNS = (("not postgres", "SQLite and backend-free tests"), ("postgres", "Postgre
 def main() -> int:
     started = time.monotonic()
     procs = []
+    files = contextlib.ExitStack()
     for expression, title in RUNS:
-        out = tempfile.TemporaryFile(mode="w+")
+        out = files.enter_context(tempfile.TemporaryFile(mode="w+"))
         cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-m", expression]
         procs.append(
             (title, out, subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, text=True))
@@ -29,6 +31,7 @@ def main() -> int:
         out.seek(0)
         print(f"===== {title} (exit {codes[-1]}) =====")
         print(out.read(), end="")
+    files.close()
     print(f"===== both runs took {time.monotonic() - started:.0f} s =====")
     return 0 if all(code == 0 for code in codes) else 1
 
