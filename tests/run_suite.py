@@ -6,32 +6,30 @@ Prints each run's output when both have finished and exits non-zero if either fa
 
 from __future__ import annotations
 
-import contextlib
 import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 RUNS = (("not postgres", "SQLite and backend-free tests"), ("postgres", "PostgreSQL tests"))
 
 
 def main() -> int:
     started = time.monotonic()
-    procs = []
-    files = contextlib.ExitStack()
-    for expression, title in RUNS:
-        out = files.enter_context(tempfile.TemporaryFile(mode="w+"))
-        cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-m", expression]
-        procs.append(
-            (title, out, subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, text=True))
-        )
-    codes = []
-    for title, out, proc in procs:
-        codes.append(proc.wait())
-        out.seek(0)
-        print(f"===== {title} (exit {codes[-1]}) =====")
-        print(out.read(), end="")
-    files.close()
+    with tempfile.TemporaryDirectory() as tmp:
+        procs = []
+        for i, (expression, title) in enumerate(RUNS):
+            log = Path(tmp, f"run{i}.log")
+            cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-m", expression]
+            with log.open("w") as out:
+                proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, text=True)
+            procs.append((title, log, proc))
+        codes = []
+        for title, log, proc in procs:
+            codes.append(proc.wait())
+            print(f"===== {title} (exit {codes[-1]}) =====")
+            print(log.read_text(), end="")
     print(f"===== both runs took {time.monotonic() - started:.0f} s =====")
     return 0 if all(code == 0 for code in codes) else 1
 
