@@ -316,6 +316,7 @@ def main(argv: list[str]) -> None:
         "analytics",
         "bad_senders",
         "feed",
+        "notify",
     }
     backends = [
         b
@@ -328,6 +329,10 @@ def main(argv: list[str]) -> None:
         from bench import feed
 
         feed.run()
+    if "notify" in wanted:
+        from bench import notify
+
+        notify.run()
     for backend in backends:
         if "log_incident" in wanted:
             bench_log_incident(backend)

@@ -67,6 +67,7 @@ def webhook_receiver() -> Iterator[WebhookReceiver]:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body are separate writes
 
         def do_POST(self) -> None:
             size = int(self.headers.get("content-length", "0"))

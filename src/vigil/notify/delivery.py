@@ -21,6 +21,7 @@ import math
 import os
 import random
 import socket
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +38,7 @@ from vigil.notify.messages import action_link, digest_message, incident_message,
 from vigil.notify.models import Channel, DeliveryAttempt, Notification
 from vigil.notify.senders import Answer, Message, send_apprise, send_webhook
 
-__all__ = ["Claimed", "Deliverer", "claim_due", "record_answers"]
+__all__ = ["Claimed", "Deliverer", "anything_due", "claim_due", "record_answers", "send_test"]
 
 _BURST = 3  # messages a rate-limited channel may send at once after being idle
 _PER_CHANNEL = 50  # claimed per channel and round: bounds the lease a slow destination needs
@@ -121,10 +122,20 @@ def _bundle(session: Session, channel: Channel, due: list[Notification], now: dt
     session.execute(
         update(Notification)
         .where(Notification.id.in_(ids))
-        .values(state="bundled", bundle_id=digest.id)
+        .values(state="bundled", bundle_id=digest.id, answer=f"in digest {digest.key}")
         .execution_options(synchronize_session=False)
     )
-    _history(session, [(i, "bundled", f"sent in digest {digest.key}") for i in ids], now)
+
+
+def anything_due(*, session: Session, now: dt.datetime | None = None) -> bool:
+    """True when a notification is due or a claim has lapsed (a cheap read, no lock)."""
+    now = now or utcnow()
+    n = Notification
+    due = select(n.id).where(n.state == "pending", n.next_attempt_at <= now).limit(1)
+    if session.execute(due).first():
+        return True
+    sending = session.execute(select(n.lease_until, n.owner).where(n.state == "sending"))
+    return any((lease and lease < now) or not _alive(owner) for lease, owner in sending)
 
 
 def _share(channel: Channel, now: dt.datetime, wanted: int) -> int:
@@ -221,7 +232,6 @@ def claim_due(
             .values(state="sending", lease_until=lease, owner=OWNER, attempts=n.attempts + 1)
             .execution_options(synchronize_session=False)
         )
-        _history(session, [(d.id, "sending", "") for d in due], now)
     session.flush()
     return claimed
 
@@ -305,12 +315,18 @@ class Deliverer:
     def _send_channel(self, batch: list[Claimed]) -> list[tuple[Claimed, Answer]]:
         return [(c, self.send(c)) for c in batch]
 
-    def deliver_once(self, limit: int = 200) -> int:
-        """One round: claim, send, record; how many were sent or failed."""
+    def deliver_once(
+        self, limit: int = 200, fill: Callable[..., int] | None = None
+    ) -> tuple[int, int]:
+        """One round: (``fill`` the outbox,) claim, send, record.
+
+        Returns (notifications ``fill`` queued, notifications sent or failed).
+        """
         with self.store.write() as session:
+            queued = fill(session=session) if fill else 0
             claimed = claim_due(session=session, box=self.box, settings=self.settings, limit=limit)
         if not claimed:
-            return 0
+            return queued, 0
         by_channel: dict[int, list[Claimed]] = {}
         for c in claimed:
             by_channel.setdefault(c.channel_id, []).append(c)
@@ -319,7 +335,7 @@ class Deliverer:
             answers.extend(part)
         with self.store.write() as session:
             record_answers(session=session, settings=self.settings, answers=answers)
-        return len(answers)
+        return queued, len(answers)
 
     def close(self) -> None:
         """Release connections and threads."""

@@ -26,7 +26,7 @@ from vigil.ingest.models import MaintenanceWindow
 from vigil.notify.models import Channel, Notification, Route
 from vigil.notify.rules import IncidentFacts, event_of, route_matches
 
-__all__ = ["FOLLOWER", "fill_outbox", "start_following"]
+__all__ = ["FOLLOWER", "fill_outbox", "is_behind", "start_following"]
 
 FOLLOWER = "notifications"
 _LOG = "timeline_entries"
@@ -34,14 +34,19 @@ _E = TimelineEntry.__table__.c
 
 
 def start_following(*, session: Session) -> None:
-    """Begin at the feed's head, so a first channel is not sent the whole history."""
-    if position_of(session=session, follower=FOLLOWER, log=_LOG) == Position():
+    """Called before a channel is added: with no channel yet, begin at the feed's head, so a
+    first channel (or the first after all were removed) is not sent the history."""
+    if session.execute(select(Channel.id).limit(1)).first() is None:
         advance(session=session, follower=FOLLOWER, log=_LOG, to=head(session=session, log=_LOG))
 
 
-def _window_for(
-    windows: Sequence[MaintenanceWindow], incident: Incident
-) -> MaintenanceWindow | None:
+def is_behind(*, session: Session) -> bool:
+    """True when the timeline has entries the outbox has not looked at (a cheap read)."""
+    low = position_of(session=session, follower=FOLLOWER, log=_LOG)
+    return head(session=session, log=_LOG) > low
+
+
+def _window_for(windows: Sequence[MaintenanceWindow], incident: Any) -> MaintenanceWindow | None:
     for window in windows:
         if window.resource and not fnmatchcase(incident.resource or "", window.resource):
             continue
@@ -53,7 +58,7 @@ def _window_for(
     return None
 
 
-def _payload(event: str, entry: Any, incident: Incident) -> dict[str, Any]:
+def _payload(event: str, entry: Any, incident: Any) -> dict[str, Any]:
     changes = entry.changes or {}
     status = changes.get("status", {}).get("to") or (
         "open" if event == "opened" else incident.status
@@ -94,12 +99,16 @@ def fill_outbox(*, session: Session, limit: int = 5000, now: dt.datetime | None 
         high = Position(int(last.txid or 0), int(last.id))
     wanted = [(e, event_of(e.kind, e.changes or {})) for e in entries]
     wanted = [(e, ev) for e, ev in wanted if ev is not None]
+    i = Incident
     incidents = {
-        i.id: i
-        for i in session.execute(
-            select(Incident).where(Incident.id.in_({e.incident_id for e, _ in wanted}))
-        ).scalars()
-    }
+        row.id: row
+        for row in session.execute(
+            select(
+                i.id, i.human_id, i.title, i.severity, i.status, i.service, i.category,
+                i.resource, i.source, i.labels,
+            ).where(i.id.in_({e.incident_id for e, _ in wanted}))
+        )
+    }  # fmt: skip
     now = now or utcnow()
     windows = active_windows(session=session, now=now)
     rows: list[dict[str, Any]] = []
