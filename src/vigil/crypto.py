@@ -78,7 +78,9 @@ class SecretBox:
 
     def read_claim(self, token: str, *, max_age: float) -> dict[str, Any]:
         """The claim in ``token``; LinkError if it was altered, is not ours or is too old."""
-        fernet = self._key()
+        if self._fernet is None:  # no key: this server never made a link
+            raise LinkError("this link is not valid here", field="token")
+        fernet = self._fernet
         try:
             fernet.decrypt(token.encode(), ttl=None)
         except (InvalidToken, ValueError):

@@ -342,3 +342,95 @@ def test_email_through_apprise_reaches_a_local_smtp_server(keyed: Store) -> None
     assert ref in str(mail["Subject"]) and "Disk full on db-1" in body
     assert re.search(r"Acknowledge: http://\S+/act\?token=\S+", body)
     assert "ref n:" in body  # the idempotency key, for receivers without headers
+
+
+def test_calendar_has_declarations_and_investigation_blocks_with_stable_uids(
+    keyed: Store,
+) -> None:
+    from icalendar import Calendar
+
+    from vigil.postmortems.calendar import calendar_feed
+
+    ref = _declare(keyed, title="Queue stuck")
+    with keyed.write() as session:
+        incidents.transition_incident(session=session, ref=ref, target="acknowledged", actor="a")
+
+    def events() -> dict[str, object]:
+        with keyed.read() as session:
+            feed = Calendar.from_ical(calendar_feed(session=session))
+        return {str(e.get("uid")): e for e in feed.walk("VEVENT")}
+
+    before = events()
+    (declared,) = [e for u, e in before.items() if u.startswith("incident-")]
+    (block,) = [e for u, e in before.items() if u.startswith("investigation-")]
+    assert ref in str(declared.get("summary")) and str(block.get("status")) == "TENTATIVE"
+    with keyed.write() as session:
+        incidents.transition_incident(session=session, ref=ref, target="resolved", actor="a")
+        resolved_at = incidents.get_incident(session=session, ref=ref).resolved_at
+    after = events()
+    assert set(after) == set(before)  # the same UIDs: clients update, never duplicate
+    block = next(e for u, e in after.items() if u.startswith("investigation-"))
+    assert str(block.get("status")) == "CONFIRMED"
+    assert resolved_at is not None
+    # Ends at the resolution (blocks are at least a minute long, to be visible).
+    assert block.get("dtend").dt >= resolved_at.replace(microsecond=0)
+    assert block.get("dtend").dt <= resolved_at + dt.timedelta(minutes=1)
+
+
+def test_channel_api_answers_bad_input_with_4xx_naming_the_field(keyed: Store) -> None:
+    client = TestClient(create_app(store=keyed))
+    h = {"Authorization": f"Bearer {_admin_token(keyed)}"}
+    with webhook_receiver() as receiver:
+        made = client.post(
+            "/api/v1/channels",
+            json={"name": "hook", "url": receiver.url, "kind": "webhook"},
+            headers=h,
+        )
+        assert made.status_code == 201 and made.json()["signing_secret"]
+        secret = made.json()["signing_secret"]
+        assert secret not in client.get("/api/v1/channels", headers=h).text
+        tested = client.post("/api/v1/channels/hook/test", headers=h)
+        assert tested.json() == {"delivered": True, "answer": 'HTTP 200 {"ok":true}'}
+        assert receiver.received[0].json()["event"] == "test"
+    for body, field in (
+        ({"name": "x", "url": "json://127.0.0.1/", "kind": "sms"}, "kind"),
+        ({"name": "bad name", "url": "json://127.0.0.1/"}, "name"),
+        ({"name": "y", "url": "nosuch://x"}, "url"),
+        ({"name": "y", "url": "json://127.0.0.1/", "rate_per_minute": -1}, "rate_per_minute"),
+    ):
+        r = client.post("/api/v1/channels", json=body, headers=h)
+        assert r.status_code == 422, (body, r.text)
+        error = r.json()["error"]
+        assert field in str(error["field"]) + str(error.get("details")), (field, error)
+    assert (
+        client.post(
+            "/api/v1/channels", json={"name": "hook", "url": "json://127.0.0.1/"}, headers=h
+        ).status_code
+        == 409
+    )
+    assert client.post("/api/v1/channels/nope/test", headers=h).status_code == 404
+    r = client.post("/api/v1/channels/hook/routes", json={"events": ["exploded"]}, headers=h)
+    assert r.status_code == 422 and r.json()["error"]["field"] == "events"
+    r = client.post(
+        "/api/v1/channels/hook/routes",
+        json={"events": ["opened"], "min_severity": "huge"},
+        headers=h,
+    )
+    assert r.status_code == 422 and r.json()["error"]["field"] == "min_severity"
+    route = client.post(
+        "/api/v1/channels/hook/routes", json={"events": ["opened", "note_added"]}, headers=h
+    ).json()
+    assert client.get("/api/v1/channels/hook/routes", headers=h).json() == [route]
+    assert client.delete(f"/api/v1/routes/{route['id']}", headers=h).status_code == 204
+    assert client.delete(f"/api/v1/routes/{route['id']}", headers=h).status_code == 404
+    assert client.delete("/api/v1/channels/hook", headers=h).status_code == 200
+    assert client.get("/api/v1/channels", headers=h).json() == []
+    reader = client.get("/api/v1/notifications", params={"state": "lost"}, headers=h)
+    assert reader.status_code == 422 and reader.json()["error"]["field"] == "state"
+
+
+def test_links_on_a_server_without_a_key_are_refused_politely(settings: Settings) -> None:
+    client = TestClient(create_app(settings))
+    r = client.get("/act", params={"token": "gAAAAAnonsense"}, headers={"Accept": "text/html"})
+    assert r.status_code == 422 and "not valid" in r.text
+    assert client.post("/act", data={"token": "x"}).status_code == 422

@@ -1,4 +1,9 @@
-"""The iCalendar feed: action item due dates and scheduled postmortem reviews (RFC 5545)."""
+"""The iCalendar feed (RFC 5545): incident declarations and investigation time, postmortem
+review meetings and action item due dates.
+
+Every event has a stable UID (from the incident's UUID), so calendar clients update events in
+place: an investigation block (acknowledged → resolved) grows while the incident is open.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +13,60 @@ from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vigil.db.base import utcnow
 from vigil.incidents.models import Incident
 from vigil.postmortems.models import ActionItem, Postmortem
 
 __all__ = ["calendar_feed"]
 
 
-def calendar_feed(*, session: Session, include_done: bool = False) -> bytes:
+#: Incidents detected this many days back or later appear as declarations and investigations.
+INCIDENT_DAYS = 90
+
+
+def _incident_events(cal: Calendar, session: Session, now: dt.datetime) -> None:
+    since = now - dt.timedelta(days=INCIDENT_DAYS)
+    for incident in session.execute(
+        select(Incident).where(Incident.detected_at >= since).order_by(Incident.detected_at)
+    ).scalars():
+        declared = Event()
+        declared.add("uid", f"incident-{incident.uuid}@vigil")
+        declared.add("summary", f"Incident declared: {incident.human_id} {incident.title}")
+        declared.add("dtstart", incident.detected_at)
+        declared.add("dtend", incident.detected_at + dt.timedelta(minutes=15))
+        declared.add("dtstamp", incident.updated_at)
+        declared.add("last-modified", incident.updated_at)
+        declared.add(
+            "description",
+            f"Severity {incident.severity}, status {incident.status}, category "
+            f"{incident.category}. {incident.description}".strip(),
+        )
+        declared.add("categories", ["incident", incident.severity])
+        cal.add_component(declared)
+        if incident.acknowledged_at is None:
+            continue
+        block = Event()
+        block.add("uid", f"investigation-{incident.uuid}@vigil")
+        block.add("summary", f"Investigating {incident.human_id}: {incident.title}")
+        block.add("dtstart", incident.acknowledged_at)
+        end = incident.resolved_at or incident.closed_at or max(now, incident.acknowledged_at)
+        block.add("dtend", max(end, incident.acknowledged_at + dt.timedelta(minutes=1)))
+        block.add("dtstamp", incident.updated_at)
+        block.add("last-modified", incident.updated_at)
+        block.add("status", "CONFIRMED" if incident.resolved_at else "TENTATIVE")
+        block.add("categories", ["investigation"])
+        cal.add_component(block)
+
+
+def calendar_feed(
+    *, session: Session, include_done: bool = False, now: dt.datetime | None = None
+) -> bytes:
     """Return an iCalendar document; UIDs are stable so clients update events in place."""
     cal = Calendar()
     cal.add("prodid", "-//Vigil//Incident management//EN")
     cal.add("version", "2.0")
-    cal.add("x-wr-calname", "Vigil: action items and reviews")
+    cal.add("x-wr-calname", "Vigil: incidents, reviews and action items")
+    _incident_events(cal, session, now or utcnow())
     stmt = (
         select(ActionItem, Incident)
         .join(Incident, Incident.id == ActionItem.incident_id)
