@@ -434,3 +434,29 @@ def test_links_on_a_server_without_a_key_are_refused_politely(settings: Settings
     r = client.get("/act", params={"token": "gAAAAAnonsense"}, headers={"Accept": "text/html"})
     assert r.status_code == 422 and "not valid" in r.text
     assert client.post("/act", data={"token": "x"}).status_code == 422
+
+
+def test_chat_compatible_endpoints_through_apprise(keyed: Store) -> None:
+    """Mattermost and ntfy speak to any host, so apprise reaches a local receiver."""
+    with webhook_receiver() as receiver:
+        port = urlsplit(receiver.url).port
+        with keyed.write() as session:
+            for name, url in (
+                ("chat", f"mmost://127.0.0.1:{port}/abcdefghijklmnopqrstuvwxyz"),
+                ("push", f"ntfy://127.0.0.1:{port}/vigil-alerts"),
+            ):
+                service.add_channel(
+                    session=session,
+                    settings=keyed.settings,
+                    name=name,
+                    url=url,
+                    default_route=True,
+                )
+        ref = _declare(keyed, title="<!channel> db down", severity="critical")
+        _deliver_until(keyed, lambda: len(receiver.received) >= 2)
+    by_path = {r.path: r.json() for r in receiver.received}
+    chat = by_path["/hooks/abcdefghijklmnopqrstuvwxyz"]["text"]
+    push = by_path["/"]
+    assert ref in chat and "<!channel>" not in chat and "‹!channel›" in chat
+    assert push["topic"] == "vigil-alerts" and ref in push["title"]
+    assert "Acknowledge: http" in push["message"]

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
 from vigil.config import Settings
@@ -100,7 +100,7 @@ def _reclaim_expired(session: Session, now: dt.datetime) -> None:
         )
 
 
-def _bundle(session: Session, channel: Channel, due: list[Notification], now: dt.datetime) -> None:
+def _bundle(session: Session, channel: Channel, due: list[Any], now: dt.datetime) -> None:
     items = [{"key": d.key, **d.payload} for d in due]
     digest = Notification(
         key=f"d:{channel.id}:{due[0].id}:{due[-1].id}",
@@ -188,20 +188,20 @@ def claim_due(
         )
         if channel.bundle_after:
             # Everything due, blocked or not, so one incident's updates stay in order inside.
-            waiting = session.execute(
-                select(n)
-                .where(
-                    n.channel_id == channel.id,
-                    n.state == "pending",
-                    n.next_attempt_at <= now,
-                    n.is_digest.is_(False),
-                )
-                .order_by(n.id)
-                .limit(1000)
-            ).scalars()
-            singles = list(waiting)
-            if len(singles) > channel.bundle_after:
-                _bundle(session, channel, singles, now)
+            waiting = (
+                n.channel_id == channel.id,
+                n.state == "pending",
+                n.next_attempt_at <= now,
+                n.is_digest.is_(False),
+            )
+            count = select(func.count()).select_from(
+                select(n.id).where(*waiting).limit(channel.bundle_after + 1).subquery()
+            )
+            if (session.execute(count).scalar() or 0) > channel.bundle_after:
+                singles = session.execute(
+                    select(n.id, n.key, n.payload).where(*waiting).order_by(n.id).limit(1000)
+                ).all()
+                _bundle(session, channel, list(singles), now)
         due = list(session.execute(due_stmt.order_by(n.id).limit(limit)).scalars())
         due = due[: _share(channel, now, min(len(due), limit))]
         if not due:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from fnmatch import fnmatchcase
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vigil.db.base import utcnow
@@ -148,13 +148,18 @@ def fill_outbox(*, session: Session, limit: int = 5000, now: dt.datetime | None 
                 }
             )
     if rows:
-        known = set(
-            session.execute(
-                select(Notification.key).where(Notification.key.in_([r["key"] for r in rows]))
-            ).scalars()
-        )
-        rows = [r for r in rows if r["key"] not in known]
-    if rows:
-        session.execute(insert(Notification), rows)
+        # A second pass over the same entries (after a crash) writes nothing twice.
+        session.execute(insert_new(session, Notification.__table__), rows)
     advance(session=session, follower=FOLLOWER, log=_LOG, to=high)
     return len(rows)
+
+
+def insert_new(session: Session, table: Any) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING for this session's database."""
+    if session.connection().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing()
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table).on_conflict_do_nothing()

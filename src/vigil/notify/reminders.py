@@ -9,12 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from vigil.db.base import utcnow
 from vigil.incidents.models import Incident
 from vigil.notify.models import Channel, Notification, Route
+from vigil.notify.outbox import insert_new
 from vigil.notify.rules import IncidentFacts, route_matches
 from vigil.postmortems.models import ActionItem
 
@@ -88,12 +89,6 @@ def queue_reminders(*, session: Session, now: dt.datetime | None = None) -> int:
             )
     if not rows:
         return 0
-    known = set(
-        session.execute(
-            select(Notification.key).where(Notification.key.in_([r["key"] for r in rows]))
-        ).scalars()
-    )
-    rows = [r for r in rows if r["key"] not in known]
-    if rows:
-        session.execute(insert(Notification), rows)
-    return len(rows)
+    before = session.execute(select(func.count(Notification.id))).scalar() or 0
+    session.execute(insert_new(session, Notification.__table__), rows)
+    return int((session.execute(select(func.count(Notification.id))).scalar() or 0) - before)
