@@ -25,9 +25,9 @@ __all__ = [
 
 _LAZY = {
     "IncidentLogger": "vigil.library",
-    "IncidentLogHandler": "vigil.library",
+    "IncidentLogHandler": "vigil.error_capture",
     "log_incident": "vigil.library",
-    "record_incident_on_error": "vigil.library",
+    "record_incident_on_error": "vigil.error_capture",
     "Settings": "vigil.config",
     "Store": "vigil.db.store",
 }
@@ -36,12 +36,8 @@ if TYPE_CHECKING:
     from vigil import errors
     from vigil.config import Settings
     from vigil.db.store import Store
-    from vigil.library import (
-        IncidentLogger,
-        IncidentLogHandler,
-        log_incident,
-        record_incident_on_error,
-    )
+    from vigil.error_capture import IncidentLogHandler, record_incident_on_error
+    from vigil.library import IncidentLogger, log_incident
 
 
 def open_store(database_url: str | None = None, settings: Any = None) -> Any:
