@@ -48,6 +48,7 @@ def _wait(check: object, seconds: float) -> None:
         time.sleep(0.01)
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the flow, not the backend
 def test_new_user_email_and_webhook_then_acknowledge_from_the_email(settings: Settings) -> None:
     env = {"VIGIL_SECRET_KEY": new_key()}
     with smtp_receiver() as mailbox, webhook_receiver() as hook:
@@ -104,6 +105,7 @@ def test_new_user_email_and_webhook_then_acknowledge_from_the_email(settings: Se
     assert all(n["answer"] for n in log if n["state"] == "sent")
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the flow, not the backend
 def test_serve_refuses_to_start_with_channels_but_no_key(settings: Settings) -> None:
     env = {"VIGIL_SECRET_KEY": new_key()}
     assert _cli(settings, env, "channel", "add", "x", "json://127.0.0.1:9/").returncode == 0
@@ -114,6 +116,7 @@ def test_serve_refuses_to_start_with_channels_but_no_key(settings: Settings) -> 
     assert wrong.returncode != 0 and "cannot be decrypted" in wrong.stderr
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the flow, not the backend
 def test_sigkill_during_a_burst_loses_nothing(settings: Settings) -> None:
     env = {"VIGIL_SECRET_KEY": new_key(), "VIGIL_NOTIFY_BUNDLE_AFTER": "0"}
     with webhook_receiver() as hook:

@@ -308,6 +308,7 @@ def test_acting_from_the_link_once_with_a_confirmation_page(keyed: Store) -> Non
         assert len(incidents.list_timeline(session=session, ref=ref)) == len(entries)
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # a clock, not a backend
 def test_expired_links_change_nothing(keyed: Store) -> None:
     with webhook_receiver() as receiver:
         _webhook(keyed, receiver)
