@@ -35,7 +35,7 @@ _LAZY = {
 if TYPE_CHECKING:
     from vigil import errors
     from vigil.config import Settings
-    from vigil.db.store import Store
+    from vigil.db import Store
     from vigil.error_capture import IncidentLogHandler, record_incident_on_error
     from vigil.library import IncidentLogger, log_incident
 
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 def open_store(database_url: str | None = None, settings: Any = None) -> Any:
     """Open a :class:`~vigil.db.store.Store` (default database from ``VIGIL_*`` settings)."""
     from vigil.config import Settings
-    from vigil.db.store import Store
+    from vigil.db import Store
 
     return Store(settings or Settings(), database_url)
 

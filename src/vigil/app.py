@@ -12,7 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from vigil import __version__
 from vigil.config import Settings
-from vigil.db.store import Store
+from vigil.db import Store
 from vigil.metrics import Metrics
 from vigil.web import (
     ERROR_RESPONSES,
@@ -27,15 +27,15 @@ __all__ = ["create_app"]
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
     """Build the FastAPI app for ``settings`` (or an already open ``store``)."""
-    from vigil.analytics.api import router as analytics_router
-    from vigil.auth.api import router as tokens_router
-    from vigil.incidents.api import router as incidents_router
-    from vigil.ingest.api import router as ingest_router
-    from vigil.ingest.pipeline import IngestPipeline
-    from vigil.jobs.runner import runners_for
-    from vigil.notify.api import router as notify_router
-    from vigil.notify.pages import router as notify_pages
-    from vigil.postmortems.api import router as postmortems_router
+    from vigil.analytics import api as analytics_api
+    from vigil.auth import api as auth_api
+    from vigil.incidents import api as incidents_api
+    from vigil.ingest import IngestPipeline
+    from vigil.ingest import api as ingest_api
+    from vigil.jobs import runners_for
+    from vigil.notify import api as notify_api
+    from vigil.notify import pages as notify_pages
+    from vigil.postmortems import api as postmortems_api
 
     settings = settings or (store.settings if store else Settings())
     store = store or Store(settings)
@@ -72,13 +72,13 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.credentials = CredentialCache(settings.auth_cache_seconds)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
-    app.include_router(postmortems_router)
-    app.include_router(incidents_router)
-    app.include_router(analytics_router)
-    app.include_router(tokens_router)
-    app.include_router(ingest_router)
-    app.include_router(notify_router)
-    app.include_router(notify_pages)
+    app.include_router(postmortems_api.router)
+    app.include_router(incidents_api.router)
+    app.include_router(analytics_api.router)
+    app.include_router(auth_api.router)
+    app.include_router(ingest_api.router)
+    app.include_router(notify_api.router)
+    app.include_router(notify_pages.router)
 
     @app.get(
         "/metrics",

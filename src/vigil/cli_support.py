@@ -18,7 +18,7 @@ from typer.core import TyperGroup
 
 if TYPE_CHECKING:
     from vigil.config import Settings
-    from vigil.db.store import Store
+    from vigil.db import Store
 
 __all__ = [
     "CliState",
@@ -55,7 +55,7 @@ def get_settings(ctx: typer.Context) -> Settings:
     state = _state(ctx)
     settings = Settings()
     if state.db:
-        from vigil.db.engine import normalize_database_url
+        from vigil.db import normalize_database_url
 
         settings = settings.model_copy(update={"database_url": normalize_database_url(state.db)})
     return settings
@@ -65,7 +65,7 @@ def get_store(ctx: typer.Context) -> Store:
     """Open (once per invocation) the store the command works on."""
     state = _state(ctx)
     if state.store is None:
-        from vigil.db.store import Store
+        from vigil.db import Store
 
         state.store = Store(get_settings(ctx))
         ctx.find_root().call_on_close(state.store.close)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
+from vigil.incidents import IncidentCreate
 from vigil.incidents import service as incidents
-from vigil.incidents.schemas import IncidentCreate
 from vigil.library import ACTOR, IncidentLogger, log_incident
 
 __all__ = ["IncidentLogHandler", "record_incident_on_error"]

@@ -14,11 +14,10 @@ import threading
 from typing import Any, ClassVar
 
 from vigil.config import Settings
-from vigil.db.store import Store
+from vigil.db import Store
 from vigil.errors import NotFoundError
+from vigil.incidents import Incident, IncidentCreate, IncidentFilter, IncidentRead, IncidentUpdate
 from vigil.incidents import service as incidents
-from vigil.incidents.models import Incident
-from vigil.incidents.schemas import IncidentCreate, IncidentFilter, IncidentRead, IncidentUpdate
 
 __all__ = ["IncidentLogger", "log_incident", "logger_dict"]
 
@@ -181,7 +180,7 @@ class IncidentLogger:
         project_id: str | None = None,
     ) -> dict[str, Any]:
         """Return total, by_category, by_severity and recent_high for [start_date, end_date)."""
-        from vigil.analytics.service import incidents_summary
+        from vigil.analytics import incidents_summary
 
         with cls.store().read() as session:
             summary = incidents_summary(
@@ -205,7 +204,7 @@ class IncidentLogger:
         cls, category: str, days: int = 30, project_id: str | None = None
     ) -> dict[str, Any]:
         """Return total_incidents, recurrence_rate (per day) and trend for a category."""
-        from vigil.analytics.service import recurrence_rate
+        from vigil.analytics import recurrence_rate
 
         store = cls.store()
         with store.read() as session:

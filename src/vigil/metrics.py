@@ -9,9 +9,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
-from vigil.db.store import Store
-from vigil.incidents.lifecycle import ACTIVE_STATUSES
-from vigil.incidents.models import Incident
+from vigil.db import Store
+from vigil.incidents import ACTIVE_STATUSES, Incident
 
 __all__ = ["Metrics"]
 
@@ -47,7 +46,7 @@ class _JobsAndFollowers(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         from vigil.feed import follower_lag
-        from vigil.jobs.service import list_jobs
+        from vigil.jobs import list_jobs
 
         runs = CounterMetricFamily("vigil_job_runs", "Runs of each periodic job.", labels=["job"])
         failures = CounterMetricFamily(
@@ -79,8 +78,8 @@ class _Notifications(Collector):
         self.store = store
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from vigil.db.base import utcnow
-        from vigil.notify.models import Notification
+        from vigil.db import utcnow
+        from vigil.notify import Notification
 
         count = GaugeMetricFamily(
             "vigil_notifications",

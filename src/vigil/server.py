@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from vigil.db.store import Store
+    from vigil.db import Store
 
 from vigil.cli_support import get_settings
 
 
 def bootstrap_admin_token(store: Store) -> str | None:
     """Create an admin token when none is active; return its secret (shown once)."""
-    from vigil.auth.service import count_active_tokens, create_token
+    from vigil.auth import count_active_tokens, create_token
 
     with store.write() as session:
         if count_active_tokens(session=session):
@@ -41,7 +41,7 @@ def tune_gc() -> None:
 
 
 def _check_secret_key(store: Store) -> None:
-    from vigil.notify.service import check_key_for_channels
+    from vigil.notify import check_key_for_channels
 
     with store.read() as session:
         check_key_for_channels(session=session, settings=store.settings)
@@ -59,8 +59,7 @@ def serve(
     import uvicorn
 
     from vigil.app import create_app
-    from vigil.db.runfiles import register_process
-    from vigil.db.store import Store
+    from vigil.db import Store, register_process
     from vigil.logs import uvicorn_log_config
 
     settings = get_settings(ctx)

@@ -20,7 +20,7 @@ from vigil.analytics.panels import (
 from vigil.analytics.reports import parse_window, render, weekly_report, window_bounds
 from vigil.analytics.response import response_metrics
 from vigil.analytics.schemas import IncidentSummary, Recurrence
-from vigil.auth.service import Principal
+from vigil.auth import Principal
 from vigil.validation import Instant
 from vigil.web import ReadSession, StoreDep, VigilRoute, media_responses, requires
 

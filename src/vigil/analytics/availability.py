@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from vigil.analytics.downtime import pending_intervals
 from vigil.analytics.intervals import clip, merge
 from vigil.analytics.models import ResourceDowntime, ResourceObservation
-from vigil.db.fastpath import PreparedStatement
+from vigil.db import PreparedStatement
 from vigil.errors import ValidationError
 from vigil.validation import as_instant
 

@@ -30,13 +30,11 @@ from sqlalchemy.orm import Session
 
 from vigil.analytics.intervals import merge
 from vigil.analytics.models import ResourceDowntime, ResourceObservation
-from vigil.db.base import epoch_seconds
-from vigil.db.fastpath import PreparedStatement
-from vigil.db.store import Store
+from vigil.db import PreparedStatement, Store, epoch_seconds
 from vigil.feed import Position, advance, head, position_of
 from vigil.feed import since as feed_window
-from vigil.incidents.models import Incident, TimelineEntry
-from vigil.ingest.models import ResourceStateChange
+from vigil.incidents import Incident, TimelineEntry
+from vigil.ingest import ResourceStateChange
 
 __all__ = ["Pending", "pending_intervals", "refresh_downtime", "refresh_in_steps"]
 

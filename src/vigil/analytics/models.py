@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlalchemy import Float, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from vigil.db.base import Base
+from vigil.db import Base
 
 __all__ = ["ResourceDowntime", "ResourceObservation"]
 

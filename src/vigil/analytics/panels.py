@@ -10,10 +10,9 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from vigil.analytics.availability import ResourceAvailability, availability_by_resource
-from vigil.db.base import utcnow
+from vigil.db import utcnow
 from vigil.errors import ValidationError
-from vigil.incidents.lifecycle import ACTIVE_STATUSES, SEVERITIES
-from vigil.incidents.models import Incident
+from vigil.incidents import ACTIVE_STATUSES, SEVERITIES, Incident
 
 __all__ = [
     "ActiveIncident",

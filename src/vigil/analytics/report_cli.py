@@ -11,7 +11,7 @@ import typer
 from vigil.cli_support import get_store
 
 if TYPE_CHECKING:
-    from vigil.db.store import Store
+    from vigil.db import Store
 
 app = typer.Typer(help="Reliability reports (table, json, csv or markdown).", no_args_is_help=True)
 

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from vigil.db.base import utcnow
+from vigil.db import utcnow
 from vigil.errors import ValidationError
 from vigil.validation import EARLIEST, as_instant, require_one_of
 

@@ -23,8 +23,8 @@ from pydantic import BaseModel
 from sqlalchemy import bindparam, func, literal, select
 from sqlalchemy.orm import Session
 
-from vigil.db.fastpath import PreparedStatement
-from vigil.incidents.models import DURATION_COLUMNS, Incident
+from vigil.db import PreparedStatement
+from vigil.incidents import DURATION_COLUMNS, Incident
 from vigil.validation import as_instant, require_one_of
 
 __all__ = ["GROUPS", "DurationStats", "ResponseMetrics", "response_metrics", "stats_of"]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from vigil.analytics.downtime import refresh_in_steps
-from vigil.db.store import Store
-from vigil.jobs.registry import scheduled
+from vigil.db import Store
+from vigil.jobs import scheduled
 
 __all__ = ["refresh_availability"]
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
-from vigil.incidents.schemas import IncidentRead
+from vigil.incidents import IncidentRead
 
 __all__ = ["IncidentSummary", "Recurrence"]
 

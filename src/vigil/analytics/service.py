@@ -11,11 +11,9 @@ from sqlalchemy.orm import Session
 from vigil.analytics.schemas import IncidentSummary, Recurrence
 from vigil.analytics.trend import mann_kendall
 from vigil.config import Settings
-from vigil.db.base import UTCDateTime, elapsed_bucket, utcnow
+from vigil.db import UTCDateTime, elapsed_bucket, utcnow
 from vigil.errors import ValidationError
-from vigil.incidents.lifecycle import SEVERITIES, normalize_category
-from vigil.incidents.models import Incident
-from vigil.incidents.schemas import IncidentRead
+from vigil.incidents import SEVERITIES, Incident, IncidentRead, normalize_category
 from vigil.validation import as_instant
 
 __all__ = ["fingerprint_recurrence", "incidents_summary", "recurrence_rate"]

@@ -1,1 +1,45 @@
-"""API tokens and scopes."""
+"""API tokens and scopes.
+
+Other packages import these names from here (a test holds them to it); each loads on first
+use, so importing the package stays cheap (``vigil --help`` loads no database code).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from vigil.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from vigil.auth.integrations import RECEIVER_PATHS
+    from vigil.auth.service import (
+        FEED_SCOPE,
+        Principal,
+        authenticate,
+        count_active_tokens,
+        create_token,
+        require_scope,
+    )
+
+__all__ = [
+    "FEED_SCOPE",
+    "RECEIVER_PATHS",
+    "Principal",
+    "authenticate",
+    "count_active_tokens",
+    "create_token",
+    "require_scope",
+]
+
+_EXPORTS = {
+    "FEED_SCOPE": "service",
+    "Principal": "service",
+    "RECEIVER_PATHS": "integrations",
+    "authenticate": "service",
+    "count_active_tokens": "service",
+    "create_token": "service",
+    "require_scope": "service",
+}
+
+
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from vigil.auth.models import Integration
 from vigil.auth.service import hash_token
-from vigil.db.base import utcnow
+from vigil.db import utcnow
 from vigil.errors import AuthError, ConflictError, NotFoundError, ValidationError
 from vigil.validation import require_one_of
 

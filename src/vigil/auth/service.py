@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from vigil.auth.models import ApiToken
-from vigil.db.base import utcnow
+from vigil.db import utcnow
 from vigil.errors import (
     AuthError,
     ConflictError,

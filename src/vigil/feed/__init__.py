@@ -1,14 +1,48 @@
-"""The change feed: append-only logs read in commit order by named followers."""
+"""The change feed: append-only logs read in commit order by named followers.
 
-from vigil.feed.service import (
-    FEEDS,
-    Lag,
-    Position,
-    advance,
-    follower_lag,
-    head,
-    position_of,
-    since,
-)
+Other packages import these names from here (a test holds them to it); each loads on first
+use, so importing the package stays cheap (``vigil --help`` loads no database code).
+"""
 
-__all__ = ["FEEDS", "Lag", "Position", "advance", "follower_lag", "head", "position_of", "since"]
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from vigil.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from vigil.feed.service import (
+        FEEDS,
+        Lag,
+        Position,
+        advance,
+        follower_lag,
+        head,
+        position_of,
+        since,
+    )
+
+__all__ = [
+    "FEEDS",
+    "Lag",
+    "Position",
+    "advance",
+    "follower_lag",
+    "head",
+    "position_of",
+    "since",
+]
+
+_EXPORTS = {
+    "FEEDS": "service",
+    "Lag": "service",
+    "Position": "service",
+    "advance": "service",
+    "follower_lag": "service",
+    "head": "service",
+    "position_of": "service",
+    "since": "service",
+}
+
+
+__getattr__ = lazy_exports(__name__, _EXPORTS)

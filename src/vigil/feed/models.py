@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from vigil.db.base import Base, UTCDateTime, utcnow
+from vigil.db import Base, UTCDateTime, utcnow
 
 __all__ = ["FeedPosition"]
 

@@ -26,10 +26,10 @@ from typing import Any
 from sqlalchemy import Table, and_, func, insert, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
-from vigil.db.base import utcnow
+from vigil.db import utcnow
 from vigil.feed.models import FeedPosition
-from vigil.incidents.models import TimelineEntry
-from vigil.ingest.models import ResourceStateChange
+from vigil.incidents import TimelineEntry
+from vigil.ingest import ResourceStateChange
 
 __all__ = [
     "FEEDS",

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query
 
-from vigil.auth.service import Principal
+from vigil.auth import Principal
 from vigil.incidents import service
 from vigil.incidents.schemas import (
     IncidentCreate,
@@ -89,7 +89,7 @@ def list_(
 @router.get("/{ref}", response_model=IncidentRead)
 def get(ref: str, session: ReadSession, _who: Reader) -> IncidentRead:
     """Fetch one incident by human ID or UUID, with how often its fingerprint recurred."""
-    from vigil.analytics.service import fingerprint_recurrence
+    from vigil.analytics import fingerprint_recurrence
 
     incident = service.get_incident(session=session, ref=ref)
     read = IncidentRead.from_incident(incident)

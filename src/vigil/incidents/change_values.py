@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from vigil.db.base import utcnow
+from vigil.db import utcnow
 from vigil.incidents.lifecycle import check_transition
 from vigil.incidents.models import Incident
 

@@ -29,8 +29,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from vigil.db.base import INCIDENTS_CHANGED, later_of, utcnow, uuid7
-from vigil.db.fastpath import PreparedStatement, insert_all_columns
+from vigil.db import (
+    INCIDENTS_CHANGED,
+    PreparedStatement,
+    insert_all_columns,
+    later_of,
+    utcnow,
+    uuid7,
+)
 from vigil.errors import ConflictError
 from vigil.incidents.change_values import (
     Change,

@@ -155,7 +155,7 @@ def show(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Show an incident and its timeline."""
-    from vigil.analytics.service import fingerprint_recurrence
+    from vigil.analytics import fingerprint_recurrence
     from vigil.incidents import service
     from vigil.incidents.schemas import IncidentRead, TimelineEntryRead
 

@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from vigil.db.fastpath import PreparedStatement
+from vigil.db import PreparedStatement
 from vigil.incidents.models import IdSequence
 
 __all__ = [

@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from vigil.db.base import Base, UTCDateTime, epoch_diff, utcnow, uuid7
+from vigil.db import Base, UTCDateTime, epoch_diff, utcnow, uuid7
 from vigil.incidents.lifecycle import ACTIVE_STATUSES
 
 __all__ = ["ACTIVE_SQL", "DURATION_COLUMNS", "IdSequence", "Incident", "TimelineEntry"]

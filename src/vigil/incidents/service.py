@@ -17,8 +17,7 @@ from sqlalchemy import Select, or_, select, text
 from sqlalchemy.orm import Session
 
 from vigil.config import Settings
-from vigil.db.base import utcnow
-from vigil.db.locks import lock_keys
+from vigil.db import lock_keys, utcnow
 from vigil.errors import ConflictError, NotFoundError, ValidationError
 from vigil.incidents import changes as writer
 from vigil.incidents.ids import next_human_id

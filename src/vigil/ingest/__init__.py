@@ -1,1 +1,33 @@
-"""Ingestion: events, resource state history, heartbeats, receivers, maintenance windows."""
+"""Ingestion: events, resource state history, heartbeats, receivers, maintenance windows.
+
+Other packages import these names from here (a test holds them to it); each loads on first
+use, so importing the package stays cheap (``vigil --help`` loads no database code).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from vigil.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from vigil.ingest.maintenance import active_windows
+    from vigil.ingest.models import MaintenanceWindow, ResourceStateChange
+    from vigil.ingest.pipeline import IngestPipeline
+
+__all__ = [
+    "IngestPipeline",
+    "MaintenanceWindow",
+    "ResourceStateChange",
+    "active_windows",
+]
+
+_EXPORTS = {
+    "IngestPipeline": "pipeline",
+    "MaintenanceWindow": "models",
+    "ResourceStateChange": "models",
+    "active_windows": "maintenance",
+}
+
+
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -10,8 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic_core import to_json
 
-from vigil.auth import integrations
-from vigil.auth.service import Principal
+from vigil.auth import Principal, integrations
 from vigil.errors import AuthError, MalformedRequestError, PermissionDeniedError, VigilError
 from vigil.ingest import heartbeats, maintenance
 from vigil.ingest.pipeline import IngestPipeline

@@ -24,10 +24,8 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from vigil.db.base import later_of
-from vigil.db.fastpath import PreparedStatement
-from vigil.incidents.changes import Sightings, count_sightings
-from vigil.incidents.models import TimelineEntry
+from vigil.db import PreparedStatement, later_of
+from vigil.incidents import Sightings, TimelineEntry, count_sightings
 from vigil.ingest.models import Event, IngestPending, ResourceState, ResourceStateChange
 from vigil.ingest.plan import ActiveIncident, ResourceStateRow
 from vigil.ingest.signals import state_key

@@ -9,9 +9,9 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from vigil.config import Settings
-from vigil.db.base import utcnow
+from vigil.db import utcnow
 from vigil.errors import ConflictError, NotFoundError
-from vigil.incidents.lifecycle import normalize_severity
+from vigil.incidents import normalize_severity
 from vigil.ingest.models import Heartbeat
 from vigil.ingest.service import ingest_signals
 from vigil.ingest.signals import Outcome, Signal

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vigil.db.base import utcnow
+from vigil.db import utcnow
 from vigil.errors import NotFoundError, ValidationError
 from vigil.ingest.models import MaintenanceWindow
 from vigil.validation import as_instant

@@ -17,10 +17,9 @@ from collections import Counter
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from vigil.db.failures import translate_db_error
-from vigil.db.store import Store
+from vigil.db import Store, translate_db_error
 from vigil.errors import ConflictError, VigilError
-from vigil.incidents.changes import ConcurrentChangeError
+from vigil.incidents import ConcurrentChangeError
 from vigil.ingest.cache import IngestCache, fold_pending
 from vigil.ingest.service import ingest_signals
 from vigil.ingest.signals import Outcome, Signal

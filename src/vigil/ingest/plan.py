@@ -16,8 +16,16 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
 from vigil.config import Settings
-from vigil.incidents.changes import IncidentChange, NewIncident, Sightings, escalation, transition
-from vigil.incidents.lifecycle import SEVERITIES, normalize_category, severity_rank
+from vigil.incidents import (
+    SEVERITIES,
+    IncidentChange,
+    NewIncident,
+    Sightings,
+    escalation,
+    normalize_category,
+    severity_rank,
+    transition,
+)
 from vigil.ingest.signals import Signal
 
 __all__ = [

@@ -12,9 +12,9 @@ from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
 from vigil.config import Settings
-from vigil.db.base import utcnow
+from vigil.db import utcnow
 from vigil.errors import ValidationError
-from vigil.incidents.lifecycle import normalize_category, normalize_severity
+from vigil.incidents import normalize_category, normalize_severity
 from vigil.ingest.schemas import EventIn
 from vigil.ingest.signals import Signal, classify_status, namespaced_key
 from vigil.jsonbody import parse_json

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from vigil.db.store import Store
+from vigil.db import Store
 from vigil.ingest.heartbeats import check_heartbeats
-from vigil.jobs.registry import scheduled
+from vigil.jobs import scheduled
 
 __all__ = ["check_missed_heartbeats"]
 

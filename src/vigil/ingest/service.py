@@ -20,12 +20,8 @@ from sqlalchemy import Table, bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from vigil.config import Settings
-from vigil.db.base import later_of, utcnow
-from vigil.db.fastpath import PreparedStatement, insert_all_columns
-from vigil.db.locks import lock_keys
-from vigil.incidents.changes import IncidentChange, apply_changes
-from vigil.incidents.ids import next_human_id
-from vigil.incidents.models import ACTIVE_SQL, Incident
+from vigil.db import PreparedStatement, insert_all_columns, later_of, lock_keys, utcnow
+from vigil.incidents import ACTIVE_SQL, Incident, IncidentChange, apply_changes, next_human_id
 from vigil.ingest.cache import IngestCache, write_sightings
 from vigil.ingest.maintenance import active_windows, suppressing_window
 from vigil.ingest.models import Event, ResourceState, ResourceStateChange

@@ -73,12 +73,12 @@ def worker(ctx: typer.Context) -> None:
     import signal
     import threading
 
-    from vigil.db.runfiles import register_process
+    from vigil.db import register_process
     from vigil.jobs.runner import runners_for
 
     store = get_store(ctx)
     store.ensure_schema()
-    from vigil.notify.service import check_key_for_channels
+    from vigil.notify import check_key_for_channels
 
     with store.read() as session:
         check_key_for_channels(session=session, settings=store.settings)

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import Float, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from vigil.db.base import Base, UTCDateTime
+from vigil.db import Base, UTCDateTime
 
 __all__ = ["JobState"]
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # kept light: `vigil --help` imports this package
     from vigil.config import Settings
-    from vigil.db.store import Store
+    from vigil.db import Store
 
 __all__ = ["DOMAINS", "Job", "all_jobs", "scheduled"]
 

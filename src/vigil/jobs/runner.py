@@ -9,8 +9,7 @@ import threading
 import time
 from collections.abc import Sequence
 
-from vigil.db.base import utcnow
-from vigil.db.store import Store
+from vigil.db import Store, utcnow
 from vigil.jobs.models import JobState
 from vigil.jobs.registry import Job, all_jobs
 from vigil.jobs.service import claim_job, ensure_jobs, finish_job

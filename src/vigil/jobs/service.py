@@ -18,7 +18,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from vigil.config import Settings
-from vigil.db.base import utcnow
+from vigil.db import utcnow
 from vigil.jobs.models import JobState
 from vigil.jobs.registry import Job
 

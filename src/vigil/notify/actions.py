@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from vigil.config import Settings
 from vigil.crypto import LinkError, SecretBox
 from vigil.errors import ValidationError
+from vigil.incidents import Incident
 from vigil.incidents import service as incidents
-from vigil.incidents.models import Incident
 from vigil.notify.messages import ACTIONS
 from vigil.notify.models import UsedActionLink
 

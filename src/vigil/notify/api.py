@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
-from vigil.auth.service import Principal
+from vigil.auth import Principal
 from vigil.notify import service
 from vigil.notify.delivery import send_test
 from vigil.notify.schemas import (

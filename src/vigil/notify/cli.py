@@ -11,7 +11,7 @@ from vigil.cli_support import echo_json, get_settings, get_store, parse_labels
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from vigil.incidents.models import Incident
+    from vigil.incidents import Incident
 
 __all__ = ["channel_app", "notify_app", "register"]
 
@@ -252,7 +252,7 @@ def _notifications_section(
 
 def register(root: typer.Typer) -> None:
     """Mount `vigil channel` and `vigil notify`; add notifications to `vigil show`."""
-    from vigil.incidents.cli import SHOW_SECTIONS
+    from vigil.incidents import SHOW_SECTIONS
 
     root.add_typer(channel_app, name="channel")
     root.add_typer(notify_app, name="notify")

@@ -32,8 +32,7 @@ from sqlalchemy.orm import Session, aliased
 
 from vigil.config import Settings
 from vigil.crypto import SecretBox
-from vigil.db.base import utcnow
-from vigil.db.store import Store
+from vigil.db import Store, utcnow
 from vigil.notify.messages import action_link, digest_message, incident_message, wants_links
 from vigil.notify.models import Channel, DeliveryAttempt, Notification
 from vigil.notify.senders import Answer, Message, send_apprise, send_webhook

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from vigil.config import Settings
 from vigil.crypto import SecretBox
-from vigil.incidents.lifecycle import ACTIVE_STATUSES
+from vigil.incidents import ACTIVE_STATUSES
 from vigil.notify.senders import Message
 
 __all__ = ["ACTIONS", "action_link", "digest_message", "incident_message", "plain", "wants_links"]

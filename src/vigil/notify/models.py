@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from vigil.db.base import Base, UTCDateTime, utcnow
+from vigil.db import Base, UTCDateTime, utcnow
 
 __all__ = ["Channel", "DeliveryAttempt", "Notification", "Route", "UsedActionLink"]
 

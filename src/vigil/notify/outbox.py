@@ -18,11 +18,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vigil.db.base import utcnow
-from vigil.feed.service import Position, advance, head, position_of, since
-from vigil.incidents.models import Incident, TimelineEntry
-from vigil.ingest.maintenance import active_windows
-from vigil.ingest.models import MaintenanceWindow
+from vigil.db import utcnow
+from vigil.feed import Position, advance, head, position_of, since
+from vigil.incidents import Incident, TimelineEntry
+from vigil.ingest import MaintenanceWindow, active_windows
 from vigil.notify.models import Channel, Notification, Route
 from vigil.notify.rules import IncidentFacts, event_of, route_matches
 

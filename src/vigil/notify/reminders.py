@@ -12,12 +12,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from vigil.db.base import utcnow
-from vigil.incidents.models import Incident
+from vigil.db import utcnow
+from vigil.incidents import Incident
 from vigil.notify.models import Channel, Notification, Route
 from vigil.notify.outbox import insert_new
 from vigil.notify.rules import IncidentFacts, route_matches
-from vigil.postmortems.models import ActionItem
+from vigil.postmortems import ActionItem
 
 __all__ = ["queue_reminders"]
 

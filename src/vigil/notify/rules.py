@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any, Protocol
 
-from vigil.incidents.lifecycle import ACTIVE_STATUSES, SEVERITIES, severity_rank
+from vigil.incidents import ACTIVE_STATUSES, SEVERITIES, severity_rank
 
 __all__ = [
     "DEFAULT_EVENTS",

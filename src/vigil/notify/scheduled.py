@@ -7,8 +7,8 @@ import weakref
 
 from sqlalchemy import select
 
-from vigil.db.store import Store
-from vigil.jobs.registry import scheduled
+from vigil.db import Store
+from vigil.jobs import scheduled
 from vigil.notify.delivery import Deliverer, anything_due
 from vigil.notify.models import Channel
 from vigil.notify.outbox import fill_outbox, is_behind

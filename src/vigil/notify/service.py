@@ -14,8 +14,7 @@ from sqlalchemy.orm import Session
 from vigil.config import Settings
 from vigil.crypto import SecretBox
 from vigil.errors import ConfigurationError, ConflictError, NotFoundError, ValidationError
-from vigil.incidents.lifecycle import normalize_severity
-from vigil.incidents.models import Incident
+from vigil.incidents import Incident, normalize_severity
 from vigil.notify.models import Channel, DeliveryAttempt, Notification, Route
 from vigil.notify.outbox import start_following
 from vigil.notify.rules import DEFAULT_EVENTS, DEFAULT_SEVERITIES, EVENTS

@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from vigil.db.base import utcnow
+from vigil.db import utcnow
 from vigil.errors import NotFoundError, ValidationError
+from vigil.incidents import Incident
 from vigil.incidents import service as incidents
-from vigil.incidents.models import Incident
 from vigil.postmortems.models import ActionItem
 from vigil.postmortems.schemas import ActionItemCreate, ActionItemRead, ActionItemUpdate
 from vigil.validation import require_one_of

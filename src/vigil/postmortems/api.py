@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 
-from vigil.auth.service import Principal
+from vigil.auth import Principal
 from vigil.postmortems import actions, service
 from vigil.postmortems.calendar import calendar_feed
 from vigil.postmortems.render import render_postmortem
@@ -178,8 +178,8 @@ def calendar(
 @router.get("/analytics/learning")
 def learning(session: ReadSession, _who: Reader, window: str = "90d") -> dict[str, object]:
     """Most frequent contributing factors and root-cause categories across postmortems."""
-    from vigil.analytics.reports import parse_window
-    from vigil.db.base import utcnow
+    from vigil.analytics import parse_window
+    from vigil.db import utcnow
 
     end = utcnow()
     return dict(service.learning_report(session=session, start=end - parse_window(window), end=end))

@@ -13,8 +13,8 @@ from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vigil.db.base import utcnow
-from vigil.incidents.models import Incident
+from vigil.db import utcnow
+from vigil.incidents import Incident
 from vigil.postmortems.models import ActionItem, Postmortem
 
 __all__ = ["calendar_feed"]

@@ -255,8 +255,8 @@ def learning(
     ctx: typer.Context, window: Annotated[str, typer.Option("--window", "-w")] = "90d"
 ) -> None:
     """Most frequent contributing factors and root-cause categories across postmortems."""
-    from vigil.analytics.reports import parse_window
-    from vigil.db.base import utcnow
+    from vigil.analytics import parse_window
+    from vigil.db import utcnow
     from vigil.postmortems import service
 
     end = utcnow()

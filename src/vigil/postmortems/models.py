@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from vigil.db.base import Base, UTCDateTime, utcnow
+from vigil.db import Base, UTCDateTime, utcnow
 
 __all__ = ["ActionItem", "Postmortem", "PostmortemTimelineEntry"]
 

@@ -8,11 +8,10 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vigil.db.base import utcnow
+from vigil.db import utcnow
 from vigil.errors import ConflictError, NotFoundError, ValidationError
+from vigil.incidents import Incident, IncidentChange, apply_change
 from vigil.incidents import service as incidents
-from vigil.incidents.changes import IncidentChange, apply_change
-from vigil.incidents.models import Incident
 from vigil.postmortems.models import Postmortem, PostmortemTimelineEntry
 from vigil.postmortems.schemas import (
     PostmortemRead,

@@ -11,10 +11,15 @@ from fastapi import Depends, Header, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from vigil.auth import integrations
-from vigil.auth.integrations import RECEIVER_PATHS
-from vigil.auth.service import FEED_SCOPE, Principal, authenticate, require_scope
-from vigil.db.store import Store
+from vigil.auth import (
+    FEED_SCOPE,
+    RECEIVER_PATHS,
+    Principal,
+    authenticate,
+    integrations,
+    require_scope,
+)
+from vigil.db import Store
 from vigil.errors import AuthError, PermissionDeniedError
 
 __all__ = [

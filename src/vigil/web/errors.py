@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from vigil.db.failures import DRIVER_ERRORS, translate_db_error
+from vigil.db import DRIVER_ERRORS, translate_db_error
 from vigil.errors import VigilError
 
 __all__ = [
