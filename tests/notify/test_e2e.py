@@ -197,3 +197,27 @@ def test_two_servers_and_a_worker_on_postgresql_send_each_message_once(settings:
         states = Counter(n.state for n in session.execute(select(Notification)).scalars())
     store.close()
     assert states == {"sent": 60}
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_channel_url_from_standard_input(settings: Settings) -> None:
+    env = {"VIGIL_SECRET_KEY": new_key()}
+    full = {
+        **os.environ,
+        "VIGIL_DATABASE_URL": str(settings.database_url),
+        "VIGIL_DATA_DIR": str(settings.data_dir),
+        **env,
+    }
+    url = "mmost://127.0.0.1:9/aVeryPrivateToken123"
+    added = subprocess.run(
+        [sys.executable, "-m", "vigil", "channel", "add", "chat", "-"],
+        input=url + "\n",
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert added.returncode == 0, added.stderr
+    assert "aVeryPrivateToken123" not in added.stdout + added.stderr
+    listed = _cli(settings, env, "channel", "list")
+    assert "chat" in listed.stdout and "aVeryPrivateToken123" not in listed.stdout

@@ -461,3 +461,15 @@ def test_chat_compatible_endpoints_through_apprise(keyed: Store) -> None:
     assert ref in chat and "<!channel>" not in chat and "‹!channel›" in chat
     assert push["topic"] == "vigil-alerts" and ref in push["title"]
     assert "Acknowledge: http" in push["message"]
+
+
+def test_answers_never_keep_the_secrets_of_a_channel_url() -> None:
+    from vigil.notify.senders import scrub
+
+    url = "slack://T0ABCDEF/B0GHIJKL/sEcReTtOkEn1234?botname=vigil"
+    said = f"Failed to send to {url}: 404 for https://hooks.slack.com/services/T0ABCDEF/B0GHIJKL/sEcReTtOkEn1234"
+    clean = scrub(said, url)
+    assert "sEcReTtOkEn1234" not in clean and "T0ABCDEF" not in clean and "***" in clean
+    hook = "https://user:hunter22@hooks.example.com/in/abcdef123456"
+    assert "hunter22" not in scrub(f"ConnectError: {hook}", hook)
+    assert "hooks.example.com" in scrub(f"ConnectError: {hook}", hook)

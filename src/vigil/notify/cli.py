@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -31,7 +32,8 @@ def add(
         str,
         typer.Argument(
             help="An apprise URL (mailto://, slack://, msteams://, mmost://, tgram://, ntfy://, "
-            "...), or with --webhook an http(s) URL that receives signed JSON."
+            "...), or with --webhook an http(s) URL that receives signed JSON. `-` reads it "
+            "from standard input, keeping its token out of shell history and process lists."
         ),
     ],
     webhook: Annotated[
@@ -54,6 +56,8 @@ def add(
     """Add a channel (its URL is stored encrypted and never shown again)."""
     from vigil.notify import service
 
+    if url == "-":
+        url = sys.stdin.readline().strip()
     with get_store(ctx).write() as session:
         made = service.add_channel(
             session=session,

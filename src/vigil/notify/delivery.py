@@ -35,7 +35,7 @@ from vigil.crypto import SecretBox
 from vigil.db import Store, utcnow
 from vigil.notify.messages import action_link, digest_message, incident_message, wants_links
 from vigil.notify.models import Channel, DeliveryAttempt, Notification
-from vigil.notify.senders import Answer, Message, send_apprise, send_webhook
+from vigil.notify.senders import Answer, Message, scrub, send_apprise, send_webhook
 
 __all__ = ["Claimed", "Deliverer", "anything_due", "claim_due", "record_answers", "send_test"]
 
@@ -309,7 +309,7 @@ class Deliverer:
                 return send_webhook(self.client, c.url, c.secret or "", message, timeout=timeout)
             return send_apprise(c.url, message, timeout=timeout)
         except Exception as exc:  # a plugin bug must not lose the notification
-            return Answer(False, f"{type(exc).__name__}: {exc}"[:300])
+            return Answer(False, scrub(f"{type(exc).__name__}: {exc}", c.url)[:300])
 
     def _send_channel(self, batch: list[Claimed]) -> list[tuple[Claimed, Answer]]:
         return [(c, self.send(c)) for c in batch]

@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ __all__ = [
     "Message",
     "check_apprise_url",
     "check_webhook_url",
+    "scrub",
     "send_apprise",
     "send_webhook",
     "sign",
@@ -39,6 +41,24 @@ __all__ = [
 
 _ANSWER_CHARS = 300
 _apprise_lock = threading.Lock()  # apprise's log capture is per process
+# apprise's own log lines can quote a destination URL with its token: they are captured per
+# send (and scrubbed), never passed on to Vigil's logs.
+logging.getLogger("apprise").propagate = False
+_PARTS = re.compile(r"[/:@?&=#+]")
+
+
+def scrub(text: str, url: str) -> str:
+    """``text`` with every secret-looking part of ``url`` (user, password, tokens) masked."""
+    parts = urlsplit(url)
+    keep = {parts.scheme, parts.hostname or "", str(parts.port or "")}
+    secrets = sorted(
+        {p for p in _PARTS.split(url.split("://", 1)[-1]) if len(p) >= 6 and p not in keep},
+        key=len,
+        reverse=True,
+    )
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +136,8 @@ def send_webhook(
     try:
         reply = client.post(url, content=body, headers=headers, timeout=timeout)
     except httpx.HTTPError as exc:
-        return Answer(False, _short(f"{type(exc).__name__}: {exc}"))
-    detail = _short(f"HTTP {reply.status_code} {reply.text}")
+        return Answer(False, _short(scrub(f"{type(exc).__name__}: {exc}", url)))
+    detail = _short(scrub(f"HTTP {reply.status_code} {reply.text}", url))
     if reply.is_success:
         return Answer(True, detail)
     final = 400 <= reply.status_code < 500 and reply.status_code not in (408, 425, 429)
@@ -145,5 +165,6 @@ def send_apprise(url: str, message: Message, *, timeout: float) -> Answer:
         )
         said = captured.getvalue() if hasattr(captured, "getvalue") else ""
     lines = [line for line in said.splitlines() if line.strip()]
-    detail = _short(lines[-1] if lines else ("sent" if ok else "apprise reported a failure"))
+    said = lines[-1] if lines else ("sent" if ok else "apprise reported a failure")
+    detail = _short(scrub(said, url))
     return Answer(bool(ok), detail)
