@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -37,6 +37,8 @@ class WebhookReceiver:
     received: list[Received] = field(default_factory=list)
     status: int = 200
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: Builds the JSON answer to a request (a chat API's reply); default {"ok": true}.
+    answer: Callable[[Received], Any] | None = None
 
     def keys(self) -> list[str]:
         with self.lock:
@@ -75,9 +77,17 @@ def webhook_receiver() -> Iterator[WebhookReceiver]:
             status = receiver.status
             headers = {k.lower(): v for k, v in self.headers.items()}
             headers["x-answered"] = "2xx" if status < 300 else str(status)
+            request = Received(self.path, headers, body)
             with receiver.lock:
-                receiver.received.append(Received(self.path, headers, body))
-            reply = b'{"ok":true}' if status < 300 else b'{"error":"down"}'
+                receiver.received.append(request)
+                number = len(receiver.received)
+            if status >= 300:
+                reply = b'{"error":"down"}'
+            elif receiver.answer is not None:
+                request.headers["x-number"] = str(number)
+                reply = json.dumps(receiver.answer(request)).encode()
+            else:
+                reply = b'{"ok":true}'
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(reply)))

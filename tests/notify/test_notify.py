@@ -473,3 +473,54 @@ def test_answers_never_keep_the_secrets_of_a_channel_url() -> None:
     hook = "https://user:hunter22@hooks.example.com/in/abcdef123456"
     assert "hunter22" not in scrub(f"ConnectError: {hook}", hook)
     assert "hooks.example.com" in scrub(f"ConnectError: {hook}", hook)
+
+
+@pytest.mark.parametrize(
+    ("scheme", "reply", "thread_field"),
+    [
+        (
+            "slack-bot",
+            lambda r: {"ok": True, "ts": f"1700000000.{r.headers['x-number']}"},
+            "thread_ts",
+        ),
+        ("mattermost-bot", lambda r: {"id": f"post{r.headers['x-number']}"}, "root_id"),
+    ],
+)
+def test_chat_bots_keep_each_incident_in_one_thread(
+    keyed: Store, scheme: str, reply: object, thread_field: str
+) -> None:
+    with webhook_receiver() as api:
+        api.answer = reply  # type: ignore[assignment]
+        port = urlsplit(api.url).port
+        url = (
+            f"slack-bot://xoxb-secret-token@C0123?api=http://127.0.0.1:{port}/api"
+            if scheme == "slack-bot"
+            else f"mattermost-bot://mm-secret-token@127.0.0.1:{port}/chan123?insecure=yes"
+        )
+        with keyed.write() as session:
+            made = service.add_channel(
+                session=session,
+                settings=keyed.settings,
+                name="chat",
+                url=url,
+                default_route=True,
+                bundle_after=0,
+            )
+            assert made.channel.kind == scheme and "secret-token" not in made.channel.display
+        first = _declare(keyed, title="API errors")
+        second = _declare(keyed, title="Disk full")
+        with keyed.write() as session:
+            incidents.transition_incident(session=session, ref=first, target="resolved", actor="x")
+        _deliver_until(keyed, lambda: len(api.received) >= 3)
+    posts = [r.json() for r in api.received]
+    assert all(r.headers["authorization"].endswith("secret-token") for r in api.received)
+    roots = [p for p in posts if thread_field not in p]
+    replies = [p for p in posts if thread_field in p]
+    assert len(roots) == 2 and len(replies) == 1  # one thread per incident
+    text_key = "text" if scheme == "slack-bot" else "message"
+    root_of_first = next(i for i, p in enumerate(posts) if first in p[text_key] and p in roots)
+    expected = (
+        f"1700000000.{root_of_first + 1}" if scheme == "slack-bot" else f"post{root_of_first + 1}"
+    )
+    assert replies[0][thread_field] == expected and first in replies[0][text_key]
+    assert second not in replies[0][text_key]

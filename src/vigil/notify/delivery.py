@@ -36,6 +36,7 @@ from vigil.db import Store, utcnow
 from vigil.notify.messages import action_link, digest_message, incident_message, wants_links
 from vigil.notify.models import Channel, DeliveryAttempt, Notification
 from vigil.notify.senders import Answer, Message, scrub, send_apprise, send_webhook
+from vigil.notify.threads import BOT_KINDS, remember_thread, send_bot, thread_of
 
 __all__ = ["Claimed", "Deliverer", "anything_due", "claim_due", "record_answers", "send_test"]
 
@@ -60,6 +61,7 @@ class Claimed:
     incident_id: int | None
     payload: dict[str, Any]
     is_digest: bool
+    thread: str | None = None
 
 
 def _history(session: Session, rows: list[tuple[int, str, str]], now: dt.datetime) -> None:
@@ -221,6 +223,9 @@ def claim_due(
                     d.incident_id,
                     d.payload,
                     d.is_digest,
+                    thread_of(session=session, channel_id=channel.id, incident_id=d.incident_id)
+                    if channel.kind in BOT_KINDS
+                    else None,
                 )
             )
         # Sent one after another: the lease covers each send's connect and read timeouts.
@@ -267,6 +272,13 @@ def record_answers(
             .execution_options(synchronize_session=False)
         )
         history.append((claimed.id, values["state"], answer.detail))
+        if answer.thread and claimed.incident_id is not None:
+            remember_thread(
+                session=session,
+                channel_id=claimed.channel_id,
+                incident_id=claimed.incident_id,
+                ref=answer.thread,
+            )
     _history(session, history, now)
     session.flush()
 
@@ -307,6 +319,8 @@ class Deliverer:
             timeout = self.settings.notify_timeout_seconds
             if c.kind == "webhook":
                 return send_webhook(self.client, c.url, c.secret or "", message, timeout=timeout)
+            if c.kind in BOT_KINDS:
+                return send_bot(self.client, c.url, message, c.thread, timeout=timeout)
             return send_apprise(c.url, message, timeout=timeout)
         except Exception as exc:  # a plugin bug must not lose the notification
             return Answer(False, scrub(f"{type(exc).__name__}: {exc}", c.url)[:300])

@@ -10,7 +10,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from vigil.db import Base, UTCDateTime, utcnow
 
-__all__ = ["Channel", "DeliveryAttempt", "Notification", "Route", "UsedActionLink"]
+__all__ = [
+    "Channel",
+    "DeliveryAttempt",
+    "Notification",
+    "NotificationThread",
+    "Route",
+    "UsedActionLink",
+]
 
 
 class Channel(Base):
@@ -115,3 +122,18 @@ class UsedActionLink(Base):
     link_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
     used_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class NotificationThread(Base):
+    """The chat thread an incident's messages on a channel reply in (Slack ``ts``, ...)."""
+
+    __tablename__ = "notification_threads"
+
+    channel_id: Mapped[int] = mapped_column(
+        ForeignKey("channels.id", ondelete="CASCADE"), primary_key=True
+    )
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
+    )
+    ref: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

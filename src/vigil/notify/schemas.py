@@ -29,7 +29,11 @@ class ChannelCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     url: str = Field(min_length=3, max_length=2000)
-    kind: Literal["apprise", "webhook"] = "apprise"
+    kind: Literal["apprise", "webhook", "slack-bot", "mattermost-bot"] = Field(
+        default="apprise",
+        description="apprise (the default; slack-bot:// and mattermost-bot:// URLs are "
+        "recognised), webhook, slack-bot or mattermost-bot.",
+    )
     default_route: bool = Field(
         default=False,
         description="Also route opened, severity raised, resolved and reopened of high and "

@@ -68,6 +68,7 @@ class Answer:
     ok: bool
     detail: str
     retry: bool = True  # False: retrying cannot help (the destination refused the message)
+    thread: str | None = None  # a chat bot's new thread for the incident
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from vigil.notify.outbox import start_following
 from vigil.notify.rules import DEFAULT_EVENTS, DEFAULT_SEVERITIES, EVENTS
 from vigil.notify.schemas import DeliveryStep, NotificationRead
 from vigil.notify.senders import check_apprise_url, check_webhook_url
+from vigil.notify.threads import BOT_KINDS, parse_bot_url
 
 __all__ = [
     "NewChannel",
@@ -41,6 +42,8 @@ __all__ = [
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 #: Messages per minute a new channel of each scheme may send (chat services throttle).
 _DEFAULT_RATES = {
+    "slack-bot": 60,
+    "mattermost-bot": 60,
     "slack": 60,
     "mmost": 60,
     "mmosts": 60,
@@ -106,12 +109,18 @@ def add_channel(
             field="url",
         )
     url = url.strip()
+    if kind == "apprise" and url.split("://", 1)[0].lower() in BOT_KINDS:
+        kind = url.split("://", 1)[0].lower()  # a chat bot that threads by incident
     if kind == "webhook":
         display, scheme = check_webhook_url(url), "webhook"
+    elif kind in BOT_KINDS:
+        display, scheme = parse_bot_url(url).display, kind
     elif kind == "apprise":
         scheme, display = check_apprise_url(url)
     else:
-        raise ValidationError("kind: one of apprise, webhook", field="kind")
+        raise ValidationError(
+            f"kind: one of apprise, webhook, {', '.join(BOT_KINDS)}", field="kind"
+        )
     if session.execute(select(Channel.id).where(Channel.name == name)).first():
         raise ConflictError(f"a channel named {name!r} already exists", field="name")
     for value, field in ((rate_per_minute, "rate_per_minute"), (bundle_after, "bundle_after")):

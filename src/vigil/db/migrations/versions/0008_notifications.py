@@ -1,4 +1,5 @@
-"""Notification channels, routing rules, the outbox, delivery history and used action links.
+"""Notification channels, routing rules, the outbox, delivery history, chat threads and used
+action links.
 
 Revision ID: 0008
 Revises: 0007
@@ -121,6 +122,26 @@ def upgrade() -> None:
         "ix_notification_attempts_notification_id", "notification_attempts", ["notification_id"]
     )
     op.create_table(
+        "notification_threads",
+        sa.Column("channel_id", sa.Integer(), nullable=False),
+        sa.Column("incident_id", sa.Integer(), nullable=False),
+        sa.Column("ref", sa.String(200), nullable=False),
+        _when("created_at"),
+        sa.ForeignKeyConstraint(
+            ["channel_id"],
+            ["channels.id"],
+            name="fk_notification_threads_channel_id_channels",
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["incident_id"],
+            ["incidents.id"],
+            name="fk_notification_threads_incident_id_incidents",
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("channel_id", "incident_id", name="pk_notification_threads"),
+    )
+    op.create_table(
         "used_action_links",
         sa.Column("link_id", sa.String(64), nullable=False),
         sa.Column("incident_id", sa.Integer(), nullable=False),
@@ -137,6 +158,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("used_action_links")
+    op.drop_table("notification_threads")
     op.drop_table("notification_attempts")
     op.drop_table("notifications")
     op.drop_table("notification_routes")
