@@ -484,6 +484,11 @@ def test_answers_never_keep_the_secrets_of_a_channel_url() -> None:
             "thread_ts",
         ),
         ("mattermost-bot", lambda r: {"id": f"post{r.headers['x-number']}"}, "root_id"),
+        (
+            "telegram-bot",
+            lambda r: {"ok": True, "result": {"message_id": int(r.headers["x-number"])}},
+            "reply_to_message_id",
+        ),
     ],
 )
 def test_chat_bots_keep_each_incident_in_one_thread(
@@ -492,11 +497,11 @@ def test_chat_bots_keep_each_incident_in_one_thread(
     with webhook_receiver() as api:
         api.answer = reply  # type: ignore[assignment]
         port = urlsplit(api.url).port
-        url = (
-            f"slack-bot://xoxb-secret-token@C0123?api=http://127.0.0.1:{port}/api"
-            if scheme == "slack-bot"
-            else f"mattermost-bot://mm-secret-token@127.0.0.1:{port}/chan123?insecure=yes"
-        )
+        url = {
+            "slack-bot": f"slack-bot://xoxb-secret-token@C0123?api=http://127.0.0.1:{port}/api",
+            "mattermost-bot": f"mattermost-bot://mm-secret-token@127.0.0.1:{port}/chan1?insecure=yes",
+            "telegram-bot": f"telegram-bot://123:tg-secret-token@-100200?api=http://127.0.0.1:{port}",
+        }[scheme]
         with keyed.write() as session:
             made = service.add_channel(
                 session=session,
@@ -513,14 +518,19 @@ def test_chat_bots_keep_each_incident_in_one_thread(
             incidents.transition_incident(session=session, ref=first, target="resolved", actor="x")
         _deliver_until(keyed, lambda: len(api.received) >= 3)
     posts = [r.json() for r in api.received]
-    assert all(r.headers["authorization"].endswith("secret-token") for r in api.received)
+    if scheme == "telegram-bot":
+        assert all(r.path == "/bot123:tg-secret-token/sendMessage" for r in api.received)
+    else:
+        assert all(r.headers["authorization"].endswith("secret-token") for r in api.received)
     roots = [p for p in posts if thread_field not in p]
     replies = [p for p in posts if thread_field in p]
     assert len(roots) == 2 and len(replies) == 1  # one thread per incident
-    text_key = "text" if scheme == "slack-bot" else "message"
+    text_key = "message" if scheme == "mattermost-bot" else "text"
     root_of_first = next(i for i, p in enumerate(posts) if first in p[text_key] and p in roots)
-    expected = (
-        f"1700000000.{root_of_first + 1}" if scheme == "slack-bot" else f"post{root_of_first + 1}"
-    )
+    expected = {
+        "slack-bot": f"1700000000.{root_of_first + 1}",
+        "mattermost-bot": f"post{root_of_first + 1}",
+        "telegram-bot": root_of_first + 1,
+    }[scheme]
     assert replies[0][thread_field] == expected and first in replies[0][text_key]
     assert second not in replies[0][text_key]

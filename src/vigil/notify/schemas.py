@@ -29,10 +29,10 @@ class ChannelCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     url: str = Field(min_length=3, max_length=2000)
-    kind: Literal["apprise", "webhook", "slack-bot", "mattermost-bot"] = Field(
+    kind: Literal["apprise", "webhook", "slack-bot", "mattermost-bot", "telegram-bot"] = Field(
         default="apprise",
-        description="apprise (the default; slack-bot:// and mattermost-bot:// URLs are "
-        "recognised), webhook, slack-bot or mattermost-bot.",
+        description="apprise (the default; slack-bot://, mattermost-bot:// and "
+        "telegram-bot:// URLs are recognised), webhook, or one of those bots.",
     )
     default_route: bool = Field(
         default=False,

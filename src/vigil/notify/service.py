@@ -44,6 +44,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _DEFAULT_RATES = {
     "slack-bot": 60,
     "mattermost-bot": 60,
+    "telegram-bot": 20,
     "slack": 60,
     "mmost": 60,
     "mmosts": 60,

@@ -10,7 +10,10 @@ Channel URLs (stored encrypted like every channel URL):
 * ``slack-bot://TOKEN@CHANNEL_ID`` posts through ``https://slack.com/api/chat.postMessage``
   (``?api=URL`` points at another Slack-compatible API base);
 * ``mattermost-bot://TOKEN@HOST[:PORT]/CHANNEL_ID`` posts through ``/api/v4/posts`` over
-  HTTPS (``?insecure=yes`` for plain HTTP on a trusted network).
+  HTTPS (``?insecure=yes`` for plain HTTP on a trusted network);
+* ``telegram-bot://TOKEN@CHAT_ID`` posts through ``https://api.telegram.org/botTOKEN/sendMessage``
+  (Telegram's API takes the token in its path) and replies with ``reply_to_message_id``
+  (``?api=URL`` for another Bot-API-compatible server).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from vigil.notify.senders import Answer, Message, scrub
 
 __all__ = ["BOT_KINDS", "BotTarget", "parse_bot_url", "remember_thread", "send_bot", "thread_of"]
 
-BOT_KINDS = ("slack-bot", "mattermost-bot")
+BOT_KINDS = ("slack-bot", "mattermost-bot", "telegram-bot")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,15 @@ def parse_bot_url(url: str) -> BotTarget:
         host = parts.hostname + (f":{parts.port}" if parts.port else "")
         shown = f"mattermost-bot://{token[:4]}…@{host}/{channel}"
         return BotTarget("mattermost-bot", f"{scheme}://{host}/api/v4/posts", token, channel, shown)
+    if parts.scheme == "telegram-bot":
+        token, _, chat = parts.netloc.rpartition("@")  # Telegram tokens are ID:SECRET
+        if not token or not chat:
+            raise ValidationError("url: telegram-bot://TOKEN@CHAT_ID", field="url")
+        api = query.get("api", "https://api.telegram.org").rstrip("/")
+        if urlsplit(api).scheme not in ("http", "https"):
+            raise ValidationError("url: api= must be an http(s) URL", field="url")
+        shown = f"telegram-bot://{token[:4]}…@{chat}"
+        return BotTarget("telegram-bot", f"{api}/bot{token}/sendMessage", token, chat, shown)
     raise ValidationError(f"url: a bot URL starts with one of {', '.join(BOT_KINDS)}", field="url")
 
 
@@ -97,8 +109,16 @@ def send_bot(
         else (f"**{message.title}**\n{message.body}")
     )
     headers = {"Authorization": f"Bearer {target.token}", "Idempotency-Key": message.key}
-    if target.kind == "slack-bot":
-        body: dict[str, object] = {"channel": target.channel, "text": text, "mrkdwn": False}
+    if target.kind == "telegram-bot":
+        del headers["Authorization"]  # the token is in the endpoint's path
+        body: dict[str, object] = {
+            "chat_id": target.channel,
+            "text": f"{message.title}\n{message.body}",
+        }
+        if thread:
+            body["reply_to_message_id"] = int(thread) if thread.isdigit() else thread
+    elif target.kind == "slack-bot":
+        body = {"channel": target.channel, "text": text, "mrkdwn": False}
         if thread:
             body["thread_ts"] = thread
     else:
@@ -114,7 +134,11 @@ def send_bot(
         data = reply.json()
     except ValueError:
         data = {}
-    if target.kind == "slack-bot":
+    if target.kind == "telegram-bot":
+        ok = reply.is_success and bool(data.get("ok"))
+        started = (data.get("result") or {}).get("message_id") if ok else None
+        retry = reply.status_code == 429 or reply.status_code >= 500
+    elif target.kind == "slack-bot":
         ok = reply.is_success and bool(data.get("ok"))
         started = data.get("ts") if ok else None
         retry = data.get("error") in (None, "ratelimited", "internal_error", "fatal_error")
