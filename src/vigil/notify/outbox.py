@@ -13,12 +13,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
-from vigil.db import utcnow
+from vigil.db import PreparedStatement, utcnow
 from vigil.feed import Position, advance, head, position_of, since
 from vigil.incidents import Incident, TimelineEntry
 from vigil.ingest import MaintenanceWindow, active_windows
@@ -144,13 +144,31 @@ def fill_outbox(*, session: Session, limit: int = 5000, now: dt.datetime | None 
                     "answer": f"silenced by maintenance window {window.name!r}" if window else "",
                     "payload": payload,
                     "is_digest": False,
+                    "lease_until": None,
+                    "owner": None,
+                    "sent_at": None,
+                    "bundle_id": None,
                 }
             )
     if rows:
         # A second pass over the same entries (after a crash) writes nothing twice.
-        session.execute(insert_new(session, Notification.__table__), rows)
+        conn = session.connection()
+        _INSERT_NEW[conn.dialect.name == "postgresql"].executemany(conn, rows)
     advance(session=session, follower=FOLLOWER, log=_LOG, to=high)
     return len(rows)
+
+
+def _insert_skipping_known(postgres: bool) -> PreparedStatement:
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    table = cast(Table, Notification.__table__)
+    build = postgresql.insert if postgres else sqlite.insert
+    values: dict[Any, Any] = {c: bindparam(c.key) for c in table.c if c.key != "id"}
+    return PreparedStatement(build(table).values(values).on_conflict_do_nothing())
+
+
+#: The outbox INSERT … ON CONFLICT DO NOTHING, compiled once per backend (hot with storms).
+_INSERT_NEW = {False: _insert_skipping_known(False), True: _insert_skipping_known(True)}
 
 
 def insert_new(session: Session, table: Any) -> Any:
