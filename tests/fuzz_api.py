@@ -14,6 +14,8 @@ import tempfile
 import uuid
 from pathlib import Path
 
+import httpx
+
 from tests.conftest import PG_ADMIN_URL
 from tests.server import running
 from vigil.config import Settings
@@ -92,9 +94,37 @@ def main() -> int:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
+def _seed(base: str, token: str) -> None:
+    """Objects the fuzzer's path parameters name (tests/schemathesis.toml), so requests reach
+    past "not found": three incidents, a postmortem with an action item, a heartbeat, an
+    integration, a maintenance window."""
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=10) as c:
+        for title in ("Checkout down", "Queue stuck", "Disk full"):
+            c.post(
+                "/api/v1/incidents", json={"title": title, "severity": "high"}
+            ).raise_for_status()
+        c.post("/api/v1/incidents/INC_001/postmortem").raise_for_status()
+        c.post(
+            "/api/v1/incidents/INC_001/actions",
+            json={"title": "Add a check", "priority": "high"},
+        ).raise_for_status()
+        c.post("/api/v1/heartbeats", json={"name": "hb", "interval_seconds": 60}).raise_for_status()
+        c.post("/api/v1/integrations", json={"name": "int", "kind": "events"}).raise_for_status()
+        c.post(
+            "/api/v1/maintenance",
+            json={
+                "name": "upgrade",
+                "starts_at": "2030-01-01T00:00:00Z",
+                "ends_at": "2030-01-01T01:00:00Z",
+                "resource": "db-*",
+            },
+        ).raise_for_status()
+
+
 def _run(settings: Settings, args: argparse.Namespace) -> int:
     # Refusals are answered at once here: the fuzzer sends mostly bad requests on purpose.
     with running(settings, env_extra={"VIGIL_INGEST_REFUSAL_DELAY_SECONDS": "0"}) as server:
+        _seed(server.base, server.token)
         return _fuzz(
             server.base, server.token, args.max_time, args.max_examples, settings.data_dir / "rep"
         )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import PlainTextResponse
 
 from vigil.auth import Principal
 from vigil.postmortems import actions, service
@@ -56,7 +55,11 @@ def update(ref: str, data: PostmortemUpdate, store: StoreDep, who: Writer) -> Po
         return service.read_postmortem(session=session, ref=ref)
 
 
-@router.get("/incidents/{ref}/postmortem/report", response_class=PlainTextResponse)
+@router.get(
+    "/incidents/{ref}/postmortem/report",
+    response_class=Response,
+    responses=media_responses("text/markdown", "text/html"),
+)
 def report(
     ref: str,
     session: ReadSession,
