@@ -534,3 +534,49 @@ def test_chat_bots_keep_each_incident_in_one_thread(
     }[scheme]
     assert replies[0][thread_field] == expected and first in replies[0][text_key]
     assert second not in replies[0][text_key]
+
+
+def test_the_documented_webhook_receiver_verifies_vigils_signature() -> None:
+    """Run the receiver from docs/notifications.md as written (secret and port filled in)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import httpx
+
+    from tests.server import free_port
+    from vigil.notify.senders import Message, send_webhook
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "notifications.md").read_text()
+    code = doc.split("drops duplicates:\n\n```python\n", 1)[1].split("```", 1)[0]
+    port = free_port()
+    code = code.replace('b"the signing secret vigil printed"', 'b"s3cret"').replace(
+        '("127.0.0.1", 9000)', f'("127.0.0.1", {port})'
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-u", "-c", code],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/hook"
+        for _ in range(100):
+            try:
+                httpx.get(url, timeout=0.2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        message = Message(
+            "n:1:1", "[HIGH] INC_001 opened: Checkout down", "text", {"event": "opened"}
+        )
+        with httpx.Client() as client:
+            good = send_webhook(client, url, "s3cret", message, timeout=5)
+            again = send_webhook(client, url, "s3cret", message, timeout=5)  # a retry
+            forged = send_webhook(client, url, "wrong", message, timeout=5)
+        assert good.ok and again.ok and good.detail.startswith("HTTP 204")
+        assert not forged.ok and forged.detail.startswith("HTTP 401")
+    finally:
+        proc.terminate()
+        out, _err = proc.communicate(timeout=10)
+    assert out.splitlines() == ["[HIGH] INC_001 opened: Checkout down"]  # once: the retry dropped
