@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from vigil.app import create_app
 from vigil.auth import service as auth
+from vigil.config import Settings
 from vigil.db.store import Store
 from vigil.logs import RedactSecretsFilter, redact_query
 
@@ -253,3 +255,29 @@ def test_csv_cells_cannot_become_spreadsheet_formulas() -> None:
     assert csv_safe("=HYPERLINK(1)") == "'=HYPERLINK(1)"
     assert csv_safe("@SUM(A1)") == "'@SUM(A1)" and csv_safe("+1+1") == "'+1+1"
     assert csv_safe("-2.5") == "-2.5" and csv_safe("cam-01") == "cam-01" and csv_safe(3) == 3
+
+
+def test_a_busy_sqlite_write_lock_answers_503_not_500(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "vigil.db"
+    settings = Settings(
+        database_url=f"sqlite:///{db}", data_dir=tmp_path, sqlite_busy_timeout_ms=50
+    )
+    store = Store(settings)
+    with store.write() as session:
+        _token, secret = auth.create_token(session=session, name="w", scopes=["write"])
+    holder = sqlite3.connect(db, isolation_level=None, timeout=5)
+    holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    try:
+        client = TestClient(create_app(store=store))
+        r = client.post(
+            "/api/v1/incidents", json={"title": "x"}, headers={"Authorization": f"Bearer {secret}"}
+        )
+        assert r.status_code == 503, r.text
+        assert "locked" in r.text.lower() or "busy" in r.text.lower()
+        assert "BEGIN" not in r.text
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        store.close()
