@@ -53,6 +53,7 @@ def _incident_tls(server_base: str, token: str, ref: str, cert: str) -> dict[str
     return dict(r.json())
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # a client, not a backend
 def test_unmodified_pagerduty_client_library(settings: Settings, tmp_path: Path) -> None:
     import pagerduty
 
@@ -85,6 +86,7 @@ def _alertmanager() -> str | None:
     return shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # a client, not a backend
 def test_unmodified_alertmanager_opens_and_resolves(settings: Settings) -> None:
     exe = _alertmanager()
     if exe is None:
