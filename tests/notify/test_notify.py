@@ -580,3 +580,34 @@ def test_the_documented_webhook_receiver_verifies_vigils_signature() -> None:
         proc.terminate()
         out, _err = proc.communicate(timeout=10)
     assert out.splitlines() == ["[HIGH] INC_001 opened: Checkout down"]  # once: the retry dropped
+
+
+def test_a_digest_never_overtakes_an_incidents_earlier_message_being_retried(keyed: Store) -> None:
+    with webhook_receiver() as receiver:
+        _webhook(keyed, receiver, bundle_after=3)
+        receiver.status = 503
+        first = _declare(keyed, title="Flaky")
+        deliver_notifications(keyed)  # its "opened" fails and waits for a retry
+        receiver.status = 200
+        with keyed.write() as session:
+            session.execute(
+                Notification.__table__.update().values(
+                    next_attempt_at=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+                )
+            )
+            incidents.transition_incident(session=session, ref=first, target="resolved", actor="x")
+        others = [_declare(keyed, title=f"Other {i}") for i in range(5)]
+        deliver_notifications(keyed)
+        _deliver_until(
+            keyed, lambda: any(r.json().get("event") == "resolved" for r in receiver.delivered()), 5
+        )
+    events = []
+    for r in receiver.delivered():
+        body = r.json()
+        if body["event"] == "digest":
+            events += [(i["incident"], i["event"]) for i in body["items"]]
+        else:
+            events.append((body["incident"]["id"], body["event"]))
+    mine = [e for ref, e in events if ref == first]
+    assert mine == ["opened", "resolved"]  # in order, although the digest went out first
+    assert {ref for ref, _e in events} == {first, *others}

@@ -188,12 +188,26 @@ def claim_due(
             n.channel_id == channel.id, n.state == "pending", n.next_attempt_at <= now, ~blocked
         )
         if channel.bundle_after:
-            # Everything due, blocked or not, so one incident's updates stay in order inside.
+            # Everything due, so one incident's updates stay in order inside the digest; but
+            # not what waits behind an earlier message of its incident still being retried
+            # or sent (that one must arrive first).
+            held = (
+                select(earlier.id)
+                .where(
+                    earlier.channel_id == n.channel_id,
+                    earlier.incident_id == n.incident_id,
+                    earlier.id < n.id,
+                    (earlier.state == "sending")
+                    | ((earlier.state == "pending") & (earlier.next_attempt_at > now)),
+                )
+                .exists()
+            )
             waiting = (
                 n.channel_id == channel.id,
                 n.state == "pending",
                 n.next_attempt_at <= now,
                 n.is_digest.is_(False),
+                ~held,
             )
             count = select(func.count()).select_from(
                 select(n.id).where(*waiting).limit(channel.bundle_after + 1).subquery()
