@@ -47,6 +47,7 @@ def _env(settings: Settings) -> dict[str, str]:
         "VIGIL_DATABASE_URL": str(settings.database_url),
         "VIGIL_DATA_DIR": str(settings.data_dir),
         "VIGIL_SECRET_KEY": settings.secret_key.get_secret_value() if settings.secret_key else "",
+        "VIGIL_SERVE_JOBS": str(settings.serve_jobs).lower(),
     }
 
 
@@ -203,22 +204,38 @@ def _storm(bundle_after: int, rate: int, label: str, n: int = 1000) -> None:
         )
 
 
-def _ingest_rate(with_channel: bool) -> float:
+def _ingest_rate(with_channel: bool, worker: bool = False) -> tuple[float, int]:
+    """Batch events/s over HTTP, and messages delivered; ``worker``: jobs (delivery) in a
+    `vigil worker` process."""
     from bench.ingest import _prepare, _wrk_rate
 
     with database("sqlite") as base, webhook_receiver() as hook:
-        settings = _keyed(base)
+        settings = _keyed(base, serve_jobs=not worker)
         if with_channel:
             store = Store(settings)
             _channel(store, hook.url)
             store.close()
         port = free_port()
         proc, _token = _serve(settings, port)
+        helper = None
+        if worker:
+            env = {**_env(settings), "VIGIL_SERVE_JOBS": "true"}
+            helper = subprocess.Popen(
+                [sys.executable, "-m", "vigil", "worker"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                text=True,
+            )
         try:
             key = _prepare(settings, port)
-            return _wrk_rate("batch.lua", port, 4, 8, key) * 1000
+            rate = _wrk_rate("batch.lua", port, 4, 8, key) * 1000
+            time.sleep(2.5 if with_channel else 0)  # what is owed gets delivered
+            return rate, len(hook.received)
         finally:
             _stop(proc)
+            if helper is not None:
+                _stop(helper)
 
 
 def bench_ingest_overhead(rounds: int = 3) -> None:
@@ -226,7 +243,7 @@ def bench_ingest_overhead(rounds: int = 3) -> None:
     for r in range(rounds):
         order = (False, True) if r % 2 == 0 else (True, False)
         for with_channel in order:
-            (channel if with_channel else plain).append(_ingest_rate(with_channel))
+            (channel if with_channel else plain).append(_ingest_rate(with_channel)[0])
     a, b = statistics.median(plain), statistics.median(channel)
     print(
         f"[sqlite] batch ingestion over HTTP: no channel {a:,.0f} events/s, one default channel "
@@ -241,6 +258,7 @@ def run() -> None:
     _storm(0, 6000, "no bundling, 6,000/min")
     bench_ingest_overhead()
     bench_ingest_cpu()
+    bench_ingest_with_worker()
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -316,4 +334,20 @@ def bench_ingest_cpu(rounds: int = 3, n: int = 60) -> None:
         f"1,000): no channel {a / events * 1e6:.1f} ms, one default channel "
         f"{b / events * 1e6:.1f} ms (incl. delivering {sent} messages); ingestion capacity "
         f"ratio {a / b:.3f}"
+    )
+
+
+def bench_ingest_with_worker(rounds: int = 3) -> None:
+    """Ingestion with no channel vs a default channel delivered by a `vigil worker`."""
+    plain, channel, messages = [], [], 0
+    for r in range(rounds):
+        for with_channel in (False, True) if r % 2 == 0 else (True, False):
+            rate, sent = _ingest_rate(with_channel, worker=with_channel)
+            (channel if with_channel else plain).append(rate)
+            messages = max(messages, sent)
+    a, b = statistics.median(plain), statistics.median(channel)
+    print(
+        f"[sqlite] batch ingestion over HTTP: no channel {a:,.0f} events/s, one default channel "
+        f"delivered by `vigil worker` (VIGIL_SERVE_JOBS=false) {b:,.0f} events/s, ratio "
+        f"{b / a:.3f}, up to {messages} messages delivered (runs {plain} / {channel})"
     )

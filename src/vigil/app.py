@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     store = store or Store(settings)
     metrics = Metrics(store)
     pipeline = IngestPipeline(store, metrics)
-    runners = runners_for(store)
+    runners = runners_for(store) if settings.serve_jobs else []
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -217,6 +217,14 @@ class Settings(BaseSettings):
             "(default: the address `vigil serve` listens on)."
         ),
     )
+    serve_jobs: bool = Field(
+        default=True,
+        description=(
+            "Run the periodic jobs (heartbeat checks, availability refresh, notification "
+            "delivery) inside `vigil serve`. Set to false when `vigil worker` processes run "
+            "them, so a busy server spends its time on requests."
+        ),
+    )
     notify_poll_seconds: float = Field(
         default=1.0,
         gt=0,

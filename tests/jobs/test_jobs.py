@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from vigil.cli import app
+from vigil.config import Settings
 from vigil.db.store import Store
 from vigil.jobs.registry import Job, all_jobs
 from vigil.jobs.runner import JobRunner
@@ -111,3 +112,20 @@ def test_two_processes_one_killed_mid_run(store: Store, tmp_path: Path) -> None:
     assert takeover_pid in {p.pid for p in others}
     assert takeover_at >= starts[0][1] + lease - 0.1
     assert takeover_at >= killed_at - 0.1 or takeover_at >= starts[0][1] + lease
+
+
+def test_serve_can_leave_the_jobs_to_workers(settings: Settings) -> None:
+    import threading
+
+    from fastapi.testclient import TestClient
+
+    from vigil.app import create_app
+
+    def job_threads() -> int:
+        return sum(1 for t in threading.enumerate() if t.name == "vigil-jobs")
+
+    before = job_threads()
+    with TestClient(create_app(settings.model_copy(update={"serve_jobs": False}))):
+        assert job_threads() == before
+    with TestClient(create_app(settings)):
+        assert job_threads() == before + 2  # the timed jobs and the ones commits wake
