@@ -259,6 +259,8 @@ def test_channels_without_a_key_or_with_bad_input_are_refused(settings: Settings
         ("bad name!", "json://127.0.0.1/", "apprise", "name"),
         ("x", "nosuch://thing", "apprise", "url"),
         ("x", "ftp://host/", "webhook", "url"),
+        ("x", "https://host/\x1b[2Jhook", "webhook", "url"),
+        ("x", "json://127.0.0.1/ a", "apprise", "url"),
     ):
         with pytest.raises(ValidationError) as info, store.write() as session:
             service.add_channel(session=session, settings=keyed, name=name, url=url, kind=kind)

@@ -110,6 +110,8 @@ def add_channel(
             field="url",
         )
     url = url.strip()
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in url) or " " in url:
+        raise ValidationError("url: spaces and control characters are not allowed", field="url")
     if kind == "apprise" and url.split("://", 1)[0].lower() in BOT_KINDS:
         kind = url.split("://", 1)[0].lower()  # a chat bot that threads by incident
     if kind == "webhook":
