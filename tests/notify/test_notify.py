@@ -613,3 +613,11 @@ def test_a_digest_never_overtakes_an_incidents_earlier_message_being_retried(key
     mine = [e for ref, e in events if ref == first]
     assert mine == ["opened", "resolved"]  # in order, although the digest went out first
     assert {ref for ref, _e in events} == {first, *others}
+
+
+def test_a_destinations_answer_is_kept_as_one_printable_line() -> None:
+    from vigil.notify.senders import one_line
+
+    said = one_line("HTTP 500 \x1b[2J\x1b]0;pwned\x07 line\nbreak" + "x" * 1000)
+    assert "\x1b" not in said and "\x07" not in said and "\n" not in said
+    assert said.startswith("HTTP 500") and len(said) <= 300

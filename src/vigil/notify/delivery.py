@@ -35,7 +35,14 @@ from vigil.crypto import SecretBox
 from vigil.db import Store, utcnow
 from vigil.notify.messages import action_link, digest_message, incident_message, wants_links
 from vigil.notify.models import Channel, DeliveryAttempt, Notification
-from vigil.notify.senders import Answer, Message, scrub, send_apprise, send_webhook
+from vigil.notify.senders import (
+    Answer,
+    Message,
+    one_line,
+    scrub,
+    send_apprise,
+    send_webhook,
+)
 from vigil.notify.threads import BOT_KINDS, remember_thread, send_bot, thread_of
 
 __all__ = ["Claimed", "Deliverer", "anything_due", "claim_due", "record_answers", "send_test"]
@@ -337,7 +344,7 @@ class Deliverer:
                 return send_bot(self.client, c.url, message, c.thread, timeout=timeout)
             return send_apprise(c.url, message, timeout=timeout)
         except Exception as exc:  # a plugin bug must not lose the notification
-            return Answer(False, scrub(f"{type(exc).__name__}: {exc}", c.url)[:300])
+            return Answer(False, one_line(scrub(f"{type(exc).__name__}: {exc}", c.url)))
 
     def _send_channel(self, batch: list[Claimed]) -> list[tuple[Claimed, Answer]]:
         return [(c, self.send(c)) for c in batch]

@@ -33,6 +33,7 @@ __all__ = [
     "Message",
     "check_apprise_url",
     "check_webhook_url",
+    "one_line",
     "scrub",
     "send_apprise",
     "send_webhook",
@@ -81,7 +82,9 @@ class Message:
     data: dict[str, Any]
 
 
-def _short(text: str) -> str:
+def one_line(text: str) -> str:
+    """One printable line: a destination's answer is shown in terminals and pages."""
+    text = "".join(ch if ch.isprintable() else " " for ch in text)
     text = " ".join(text.split())
     return text if len(text) <= _ANSWER_CHARS else text[: _ANSWER_CHARS - 1] + "…"
 
@@ -137,8 +140,8 @@ def send_webhook(
     try:
         reply = client.post(url, content=body, headers=headers, timeout=timeout)
     except httpx.HTTPError as exc:
-        return Answer(False, _short(scrub(f"{type(exc).__name__}: {exc}", url)))
-    detail = _short(scrub(f"HTTP {reply.status_code} {reply.text}", url))
+        return Answer(False, one_line(scrub(f"{type(exc).__name__}: {exc}", url)))
+    detail = one_line(scrub(f"HTTP {reply.status_code} {reply.text}", url))
     if reply.is_success:
         return Answer(True, detail)
     final = 400 <= reply.status_code < 500 and reply.status_code not in (408, 425, 429)
@@ -167,5 +170,5 @@ def send_apprise(url: str, message: Message, *, timeout: float) -> Answer:
         said = captured.getvalue() if hasattr(captured, "getvalue") else ""
     lines = [line for line in said.splitlines() if line.strip()]
     said = lines[-1] if lines else ("sent" if ok else "apprise reported a failure")
-    detail = _short(scrub(said, url))
+    detail = one_line(scrub(said, url))
     return Answer(bool(ok), detail)

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from vigil.errors import ValidationError
 from vigil.notify.models import NotificationThread
-from vigil.notify.senders import Answer, Message, scrub
+from vigil.notify.senders import Answer, Message, one_line, scrub
 
 __all__ = ["BOT_KINDS", "BotTarget", "parse_bot_url", "remember_thread", "send_bot", "thread_of"]
 
@@ -128,8 +128,8 @@ def send_bot(
     try:
         reply = client.post(target.endpoint, json=body, headers=headers, timeout=timeout)
     except httpx.HTTPError as exc:
-        return Answer(False, scrub(f"{type(exc).__name__}: {exc}", url)[:300])
-    detail = scrub(f"HTTP {reply.status_code} {reply.text}", url)[:300]
+        return Answer(False, one_line(scrub(f"{type(exc).__name__}: {exc}", url)))
+    detail = one_line(scrub(f"HTTP {reply.status_code} {reply.text}", url))
     try:
         data = reply.json()
     except ValueError:
