@@ -621,3 +621,43 @@ def test_a_destinations_answer_is_kept_as_one_printable_line() -> None:
     said = one_line("HTTP 500 \x1b[2J\x1b]0;pwned\x07 line\nbreak" + "x" * 1000)
     assert "\x1b" not in said and "\x07" not in said and "\n" not in said
     assert said.startswith("HTTP 500") and len(said) <= 300
+
+
+def test_action_item_reminders_once_a_day_for_due_soon_and_overdue(keyed: Store) -> None:
+    from vigil.notify.scheduled import remind_action_owners
+    from vigil.postmortems.actions import create_action
+    from vigil.postmortems.schemas import ActionItemCreate
+
+    with webhook_receiver() as receiver:
+        with keyed.write() as session:
+            service.add_channel(
+                session=session,
+                settings=keyed.settings,
+                name="hook",
+                url=receiver.url,
+                kind="webhook",
+            )
+            service.add_route(
+                session=session,
+                channel="hook",
+                spec=RouteSpec(events=["action_due_soon", "action_overdue"], min_severity=None),
+            )
+        ref = _declare(keyed, severity="low")
+        today = dt.datetime.now(dt.UTC).date()
+        with keyed.write() as session:
+            for title, due in (
+                ("Add a check", today + dt.timedelta(days=1)),
+                ("Fix the alert", today - dt.timedelta(days=3)),
+                ("Someday", today + dt.timedelta(days=30)),
+            ):
+                create_action(
+                    session=session,
+                    ref=ref,
+                    data=ActionItemCreate(title=title, due_date=due, owner="ana"),
+                )
+        assert remind_action_owners(keyed) == "2 reminder(s) queued"
+        assert remind_action_owners(keyed) == "0 reminder(s) queued"  # once a day
+        _deliver_until(keyed, lambda: len(receiver.received) >= 2)
+    got = sorted((r.json()["event"], r.json()["change"]["what"]) for r in receiver.received)
+    assert [e for e, _w in got] == ["action_due_soon", "action_overdue"]
+    assert "Add a check" in got[0][1] and "Fix the alert" in got[1][1]
