@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from vigil.auth import Principal
 from vigil.notify import service
-from vigil.notify.delivery import send_test
+from vigil.notify.deliverer import send_test
 from vigil.notify.schemas import (
     ChannelCreate,
     ChannelCreated,

@@ -118,7 +118,7 @@ def list_(
 @channel_app.command("test")
 def test(ctx: typer.Context, name: Annotated[str, typer.Argument()]) -> None:
     """Send a test message now and print what the destination answered."""
-    from vigil.notify.delivery import send_test
+    from vigil.notify.deliverer import send_test
 
     answer = send_test(get_store(ctx), name)
     typer.echo(f"{'delivered' if answer.ok else 'not delivered'}: {answer.detail}")

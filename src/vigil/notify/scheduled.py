@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from vigil.db import Store
 from vigil.jobs import scheduled
-from vigil.notify.delivery import Deliverer, anything_due
+from vigil.notify.deliverer import Deliverer
+from vigil.notify.delivery import anything_due
 from vigil.notify.models import Channel
 from vigil.notify.outbox import fill_outbox, is_behind
 from vigil.notify.reminders import queue_reminders
