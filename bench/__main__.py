@@ -10,25 +10,19 @@ PostgreSQL runs use a fresh database on 127.0.0.1 (dropped afterwards).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import platform
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from vigil.config import Settings
-from vigil.db.migrate import upgrade_schema
+from bench.databases import database
 from vigil.db.store import Store
 
-PG_ADMIN = os.environ.get("VIGIL_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
 
 
@@ -41,40 +35,6 @@ def median_ms(fn: Callable[[], object], runs: int = 7, warmup: int = 1) -> float
         fn()
         times.append((time.perf_counter() - t) * 1000)
     return statistics.median(times)
-
-
-@contextlib.contextmanager
-def database(backend: str, **overrides: object) -> Iterator[Settings]:
-    tmp = Path(tempfile.mkdtemp(prefix="vigil-bench-"))
-    if backend == "sqlite":
-        settings = Settings(database_url=f"sqlite:///{tmp / 'vigil.db'}", data_dir=tmp, **overrides)  # type: ignore[arg-type]
-        try:
-            store = Store(settings)
-            upgrade_schema(store)
-            store.close()
-            yield settings
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        return
-    import psycopg
-
-    name = f"vigil_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + "/" + name
-    settings = Settings(database_url=url, data_dir=tmp, **overrides)  # type: ignore[arg-type]
-    try:
-        store = Store(settings)
-        upgrade_schema(store)
-        store.close()
-        yield settings
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
-            )
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def bench_log_incident(backend: str) -> None:

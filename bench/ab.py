@@ -24,7 +24,7 @@ import uuid
 from collections import defaultdict
 from pathlib import Path
 
-from bench.__main__ import PG_ADMIN
+from bench.databases import PG_ADMIN
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = [

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.__main__ import PG_ADMIN, database
+from bench.databases import PG_ADMIN, database
 from bench.ingest import _prepare, _server, _wrk
 
 VENV = Path(os.environ.get("ALERTA_VENV", "/tmp/alerta-venv"))

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
-from bench.__main__ import database
+from bench.databases import database
 from vigil.db.store import Store
 from vigil.feed import FEEDS, Position, advance, head, position_of, since
 from vigil.ingest.pipeline import IngestPipeline

@@ -31,7 +31,7 @@ from pydantic import SecretStr
 from tests.notify.receivers import webhook_receiver
 from tests.server import free_port
 
-from bench.__main__ import database
+from bench.databases import database
 from vigil.config import Settings
 from vigil.crypto import new_key
 from vigil.db.store import Store

@@ -30,8 +30,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     from vigil.analytics import api as analytics_api
     from vigil.auth import api as auth_api
     from vigil.incidents import api as incidents_api
-    from vigil.ingest import IngestPipeline
     from vigil.ingest import api as ingest_api
+    from vigil.ingest import pipeline as ingest_pipeline
     from vigil.jobs import runners_for
     from vigil.notify import api as notify_api
     from vigil.notify import pages as notify_pages
@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     settings = settings or (store.settings if store else Settings())
     store = store or Store(settings)
     metrics = Metrics(store)
-    pipeline = IngestPipeline(store, metrics)
+    pipeline = ingest_pipeline.IngestPipeline(store, metrics)
     runners = runners_for(store) if settings.serve_jobs else []
 
     @asynccontextmanager

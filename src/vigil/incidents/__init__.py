@@ -22,7 +22,6 @@ if TYPE_CHECKING:
         escalation,
         transition,
     )
-    from vigil.incidents.cli import SHOW_SECTIONS
     from vigil.incidents.ids import next_human_id
     from vigil.incidents.lifecycle import (
         ACTIVE_STATUSES,
@@ -39,7 +38,6 @@ __all__ = [
     "ACTIVE_STATUSES",
     "DURATION_COLUMNS",
     "SEVERITIES",
-    "SHOW_SECTIONS",
     "ConcurrentChangeError",
     "Incident",
     "IncidentChange",
@@ -74,7 +72,6 @@ _EXPORTS = {
     "IncidentUpdate": "schemas",
     "NewIncident": "changes",
     "SEVERITIES": "lifecycle",
-    "SHOW_SECTIONS": "cli",
     "Sightings": "changes",
     "TimelineEntry": "models",
     "apply_change": "changes",

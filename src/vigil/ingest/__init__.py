@@ -13,17 +13,14 @@ from vigil.lazy import lazy_exports
 if TYPE_CHECKING:
     from vigil.ingest.maintenance import active_windows
     from vigil.ingest.models import MaintenanceWindow, ResourceStateChange
-    from vigil.ingest.pipeline import IngestPipeline
 
 __all__ = [
-    "IngestPipeline",
     "MaintenanceWindow",
     "ResourceStateChange",
     "active_windows",
 ]
 
 _EXPORTS = {
-    "IngestPipeline": "pipeline",
     "MaintenanceWindow": "models",
     "ResourceStateChange": "models",
     "active_windows": "maintenance",

@@ -256,8 +256,8 @@ def _notifications_section(
 
 def register(root: typer.Typer) -> None:
     """Mount `vigil channel` and `vigil notify`; add notifications to `vigil show`."""
-    from vigil.incidents import SHOW_SECTIONS
+    from vigil.incidents import cli as incidents_cli
 
     root.add_typer(channel_app, name="channel")
     root.add_typer(notify_app, name="notify")
-    SHOW_SECTIONS.append(_notifications_section)
+    incidents_cli.SHOW_SECTIONS.append(_notifications_section)
