@@ -173,3 +173,61 @@ def run(rounds: int = 5) -> None:
         f"{max(x['lag_max'] for x in beside):.3f} s; position writes deferred by a busy "
         f"writer: {sum(x['busy'] for x in beside)}; {rounds} rounds"
     )
+    capacity()
+
+
+def capacity(rows: int = 400_000, window: int = 20_000) -> None:
+    """How many feed rows per second one follower reads and acknowledges on SQLite.
+
+    The timeline is filled directly (one incident, ``rows`` entries); the follower reads whole
+    rows in windows of ``window`` past its position and stores the position after each, as a
+    real follower does. Ingestion cannot write 50,000 feed rows/s on this machine, so this is
+    the follower's side of "keeps up with 50,000 changes/s" measured on its own.
+    """
+    import sqlite3
+
+    from vigil.db.store import Store
+    from vigil.incidents import service as incidents
+    from vigil.incidents.schemas import IncidentCreate
+
+    with database("sqlite") as settings:
+        store = Store(settings)
+        with store.write() as session:
+            incidents.create_incident(
+                session=session,
+                settings=settings,
+                data=IncidentCreate(title="feed", category="SYSTEM_ERROR"),
+                actor="bench",
+            )
+        raw = sqlite3.connect(str(settings.database_url).removeprefix("sqlite:///"))
+        raw.executemany(
+            "INSERT INTO timeline_entries (incident_id, at, actor, kind, message, changes) "
+            "VALUES (1, '2026-01-01 00:00:00.000000', 'bench', 'note', ?, '{}')",
+            ((f"entry {i}",) for i in range(rows)),
+        )
+        raw.commit()
+        raw.close()
+        table = FEEDS["timeline_entries"]
+        read = 0
+        started = time.perf_counter()
+        while True:
+            with store.read() as session:
+                low = position_of(session=session, follower="cap", log="timeline_entries")
+                top = head(session=session, log="timeline_entries")
+                if top <= low:
+                    break
+                high = Position(0, min(top.row_id, low.row_id + window))
+                got = session.execute(
+                    table.select().where(
+                        since(session=session, log="timeline_entries", low=low, high=high)
+                    )
+                ).all()
+            read += len(got)
+            with store.write() as session:
+                advance(session=session, follower="cap", log="timeline_entries", to=high)
+        took = time.perf_counter() - started
+        store.close()
+    print(
+        f"feed [sqlite]: one follower reads and acknowledges {read / took:,.0f} feed rows/s "
+        f"({read:,} rows in windows of {window:,}; target: keep up with 50,000/s)"
+    )
