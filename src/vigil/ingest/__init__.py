@@ -11,19 +11,21 @@ from typing import TYPE_CHECKING
 from vigil.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from vigil.ingest.maintenance import active_windows
+    from vigil.ingest.maintenance import active_windows, covering_window
     from vigil.ingest.models import MaintenanceWindow, ResourceStateChange
 
 __all__ = [
     "MaintenanceWindow",
     "ResourceStateChange",
     "active_windows",
+    "covering_window",
 ]
 
 _EXPORTS = {
     "MaintenanceWindow": "models",
     "ResourceStateChange": "models",
     "active_windows": "maintenance",
+    "covering_window": "maintenance",
 }
 
 

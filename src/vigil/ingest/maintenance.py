@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING
 
@@ -18,7 +18,14 @@ from vigil.validation import as_instant
 if TYPE_CHECKING:
     from vigil.ingest.signals import Signal
 
-__all__ = ["active_windows", "create_window", "delete_window", "list_windows", "suppressing_window"]
+__all__ = [
+    "active_windows",
+    "covering_window",
+    "create_window",
+    "delete_window",
+    "list_windows",
+    "suppressing_window",
+]
 
 
 def create_window(
@@ -78,14 +85,21 @@ def active_windows(*, session: Session, now: dt.datetime) -> Sequence[Maintenanc
     return session.execute(stmt).scalars().all()
 
 
+def covering_window(
+    windows: Sequence[MaintenanceWindow], resource: str | None, labels: Mapping[str, str]
+) -> MaintenanceWindow | None:
+    """Return the first window that covers ``resource`` and ``labels``, if any."""
+    for window in windows:
+        if window.resource and not fnmatchcase(resource or "", window.resource):
+            continue
+        if any(labels.get(k) != v for k, v in window.match_labels.items()):
+            continue
+        return window
+    return None
+
+
 def suppressing_window(
     windows: Sequence[MaintenanceWindow], sig: Signal
 ) -> MaintenanceWindow | None:
     """Return the first window that covers ``sig``'s resource and labels, if any."""
-    for window in windows:
-        if window.resource and not fnmatchcase(sig.resource, window.resource):
-            continue
-        if any(sig.labels.get(k) != v for k, v in window.match_labels.items()):
-            continue
-        return window
-    return None
+    return covering_window(windows, sig.resource, sig.labels)

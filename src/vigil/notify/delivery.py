@@ -21,6 +21,7 @@ import math
 import os
 import random
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,10 +85,16 @@ def _alive(owner: str | None) -> bool:
     return True
 
 
-def _reclaim_expired(session: Session, now: dt.datetime) -> None:
+def _stale_claims(session: Session, now: dt.datetime) -> list[int]:
+    """Notifications left ``sending`` by a sender whose lease lapsed or whose process is gone."""
     n = Notification
     sending = session.execute(select(n.id, n.lease_until, n.owner).where(n.state == "sending"))
-    stale = [i for i, lease, owner in sending if (lease and lease < now) or not _alive(owner)]
+    return [i for i, lease, owner in sending if (lease and lease < now) or not _alive(owner)]
+
+
+def _reclaim_expired(session: Session, now: dt.datetime) -> None:
+    n = Notification
+    stale = _stale_claims(session, now)
     if stale:
         session.execute(
             update(n).where(n.id.in_(stale), n.state == "sending").values(state="pending")
@@ -131,10 +138,7 @@ def anything_due(*, session: Session, now: dt.datetime | None = None) -> bool:
     now = now or utcnow()
     n = Notification
     due = select(n.id).where(n.state == "pending", n.next_attempt_at <= now).limit(1)
-    if session.execute(due).first():
-        return True
-    sending = session.execute(select(n.lease_until, n.owner).where(n.state == "sending"))
-    return any((lease and lease < now) or not _alive(owner) for lease, owner in sending)
+    return session.execute(due).first() is not None or bool(_stale_claims(session, now))
 
 
 def _share(channel: Channel, now: dt.datetime, wanted: int) -> int:
@@ -151,6 +155,21 @@ def _share(channel: Channel, now: dt.datetime, wanted: int) -> int:
     return taken
 
 
+def _earlier_message(state: Callable[[Any], Any]) -> Any:
+    """EXISTS an earlier message of the same incident on the same channel in ``state``."""
+    n, e = Notification, aliased(Notification)
+    return (
+        select(e.id)
+        .where(
+            e.channel_id == n.channel_id,
+            e.incident_id == n.incident_id,
+            e.id < n.id,
+            state(e),
+        )
+        .exists()
+    )
+
+
 def claim_due(
     *,
     session: Session,
@@ -163,17 +182,8 @@ def claim_due(
     now = now or utcnow()
     _reclaim_expired(session, now)
     n = Notification
-    earlier = aliased(Notification)
-    blocked = (
-        select(earlier.id)
-        .where(
-            earlier.channel_id == n.channel_id,
-            earlier.incident_id == n.incident_id,
-            earlier.id < n.id,
-            earlier.state.in_(("pending", "sending")),
-        )
-        .exists()
-    )
+    # Never before an earlier message of the same incident on the same channel is out.
+    blocked = _earlier_message(lambda e: e.state.in_(("pending", "sending")))
     busy = select(n.channel_id).where(n.state == "pending", n.next_attempt_at <= now).distinct()
     locking = select(Channel).where(Channel.id.in_(busy)).order_by(Channel.id)
     if session.connection().dialect.name == "postgresql":
@@ -189,16 +199,10 @@ def claim_due(
             # Everything due, so one incident's updates stay in order inside the digest; but
             # not what waits behind an earlier message of its incident still being retried
             # or sent (that one must arrive first).
-            held = (
-                select(earlier.id)
-                .where(
-                    earlier.channel_id == n.channel_id,
-                    earlier.incident_id == n.incident_id,
-                    earlier.id < n.id,
-                    (earlier.state == "sending")
-                    | ((earlier.state == "pending") & (earlier.next_attempt_at > now)),
+            held = _earlier_message(
+                lambda e: (
+                    (e.state == "sending") | ((e.state == "pending") & (e.next_attempt_at > now))
                 )
-                .exists()
             )
             waiting = (
                 n.channel_id == channel.id,

@@ -11,8 +11,6 @@ window get a ``silenced`` row instead, so the log says why nothing was sent.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from fnmatch import fnmatchcase
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select
@@ -21,11 +19,19 @@ from sqlalchemy.orm import Session
 from vigil.db import PreparedStatement, utcnow
 from vigil.feed import Position, advance, head, position_of, since
 from vigil.incidents import Incident, TimelineEntry
-from vigil.ingest import MaintenanceWindow, active_windows
+from vigil.ingest import active_windows, covering_window
 from vigil.notify.models import Channel, Notification, Route
 from vigil.notify.rules import IncidentFacts, event_of, route_matches
 
-__all__ = ["FOLLOWER", "fill_outbox", "is_behind", "start_following"]
+__all__ = [
+    "FOLLOWER",
+    "facts_of",
+    "fill_outbox",
+    "is_behind",
+    "outbox_row",
+    "start_following",
+    "write_rows",
+]
 
 FOLLOWER = "notifications"
 _LOG = "timeline_entries"
@@ -45,16 +51,57 @@ def is_behind(*, session: Session) -> bool:
     return head(session=session, log=_LOG) > low
 
 
-def _window_for(windows: Sequence[MaintenanceWindow], incident: Any) -> MaintenanceWindow | None:
-    for window in windows:
-        if window.resource and not fnmatchcase(incident.resource or "", window.resource):
-            continue
-        if not window.resource and not window.match_labels:
-            return window
-        if any(incident.labels.get(k) != v for k, v in window.match_labels.items()):
-            continue
-        return window
-    return None
+def facts_of(incident: Any) -> IncidentFacts:
+    """What routes filter on, from an incident (ORM row or selected columns)."""
+    return IncidentFacts(
+        incident.severity,
+        incident.service,
+        incident.category,
+        incident.resource,
+        incident.source,
+        incident.labels or {},
+    )
+
+
+def outbox_row(
+    *,
+    key: str,
+    channel: Channel,
+    incident_id: int,
+    entry_id: int | None,
+    payload: dict[str, Any],
+    now: dt.datetime,
+    silenced_by: str | None = None,
+) -> dict[str, Any]:
+    """One ``notifications`` row owed to ``channel`` (every column, for the prepared INSERT)."""
+    return {
+        "key": key,
+        "channel_id": channel.id,
+        "channel_name": channel.name,
+        "incident_id": incident_id,
+        "entry_id": entry_id,
+        "event": payload["event"],
+        "state": "silenced" if silenced_by else "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+        "answer": f"silenced by maintenance window {silenced_by!r}" if silenced_by else "",
+        "payload": payload,
+        "is_digest": False,
+        "lease_until": None,
+        "owner": None,
+        "sent_at": None,
+        "bundle_id": None,
+    }
+
+
+def write_rows(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Insert outbox rows; a key already there is skipped (a replay writes nothing twice).
+    Returns how many were new."""
+    if not rows:
+        return 0
+    conn = session.connection()
+    return _INSERT_NEW[conn.dialect.name == "postgresql"].executemany(conn, rows)
 
 
 def _payload(event: str, entry: Any, incident: Any) -> dict[str, Any]:
@@ -115,47 +162,27 @@ def fill_outbox(*, session: Session, limit: int = 5000, now: dt.datetime | None 
         incident = incidents.get(entry.incident_id)
         if incident is None or event is None:
             continue
-        facts = IncidentFacts(
-            incident.severity,
-            incident.service,
-            incident.category,
-            incident.resource,
-            incident.source,
-            incident.labels or {},
-        )
+        facts = facts_of(incident)
         channels = {c.id: c for r, c in routes if route_matches(r, event, facts)}
         if not channels:
             continue
-        window = _window_for(windows, incident)
+        window = covering_window(windows, incident.resource, incident.labels or {})
         payload = _payload(event, entry, incident)
-        for channel in channels.values():
-            rows.append(
-                {
-                    "key": f"n:{channel.id}:{entry.id}",
-                    "channel_id": channel.id,
-                    "channel_name": channel.name,
-                    "incident_id": incident.id,
-                    "entry_id": entry.id,
-                    "event": event,
-                    "state": "silenced" if window else "pending",
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "created_at": now,
-                    "answer": f"silenced by maintenance window {window.name!r}" if window else "",
-                    "payload": payload,
-                    "is_digest": False,
-                    "lease_until": None,
-                    "owner": None,
-                    "sent_at": None,
-                    "bundle_id": None,
-                }
+        rows.extend(
+            outbox_row(
+                key=f"n:{channel.id}:{entry.id}",
+                channel=channel,
+                incident_id=incident.id,
+                entry_id=entry.id,
+                payload=payload,
+                now=now,
+                silenced_by=window.name if window else None,
             )
-    if rows:
-        # A second pass over the same entries (after a crash) writes nothing twice.
-        conn = session.connection()
-        _INSERT_NEW[conn.dialect.name == "postgresql"].executemany(conn, rows)
+            for channel in channels.values()
+        )
+    queued = write_rows(session, rows)
     advance(session=session, follower=FOLLOWER, log=_LOG, to=high)
-    return len(rows)
+    return queued
 
 
 def _insert_skipping_known(postgres: bool) -> PreparedStatement:
@@ -169,14 +196,3 @@ def _insert_skipping_known(postgres: bool) -> PreparedStatement:
 
 #: The outbox INSERT … ON CONFLICT DO NOTHING, compiled once per backend (hot with storms).
 _INSERT_NEW = {False: _insert_skipping_known(False), True: _insert_skipping_known(True)}
-
-
-def insert_new(session: Session, table: Any) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING for this session's database."""
-    if session.connection().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table).on_conflict_do_nothing()
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(table).on_conflict_do_nothing()

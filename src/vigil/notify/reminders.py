@@ -9,14 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vigil.db import utcnow
 from vigil.incidents import Incident
-from vigil.notify.models import Channel, Notification, Route
-from vigil.notify.outbox import insert_new
-from vigil.notify.rules import IncidentFacts, route_matches
+from vigil.notify.models import Channel, Route
+from vigil.notify.outbox import facts_of, outbox_row, write_rows
+from vigil.notify.rules import route_matches
 from vigil.postmortems import ActionItem
 
 __all__ = ["queue_reminders"]
@@ -47,48 +47,30 @@ def queue_reminders(*, session: Session, now: dt.datetime | None = None) -> int:
     rows: list[dict[str, Any]] = []
     for item, incident in items:
         event = "action_overdue" if item.due_date and item.due_date < today else "action_due_soon"
-        facts = IncidentFacts(
-            incident.severity,
-            incident.service,
-            incident.category,
-            incident.resource,
-            incident.source,
-            incident.labels or {},
-        )
-        for channel_id, channel in {
-            c.id: c for r, c in routes if route_matches(r, event, facts)
-        }.items():
-            rows.append(
-                {
-                    "key": f"a:{channel_id}:{item.id}:{event}:{today.isoformat()}",
-                    "channel_id": channel_id,
-                    "channel_name": channel.name,
-                    "incident_id": incident.id,
-                    "entry_id": None,
-                    "event": event,
-                    "state": "pending",
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "created_at": now,
-                    "answer": "",
-                    "is_digest": False,
-                    "payload": {
-                        "event": event,
-                        "incident": incident.human_id,
-                        "title": incident.title,
-                        "severity": incident.severity,
-                        "status": incident.status,
-                        "what": f"Action item #{item.number} {item.title!r} is due "
-                        f"{item.due_date.isoformat() if item.due_date else ''}",
-                        "by": item.owner or "nobody yet",
-                        "at": now.isoformat(),
-                        "service": incident.service,
-                        "resource": incident.resource,
-                    },
-                }
+        facts = facts_of(incident)
+        channels = {c.id: c for r, c in routes if route_matches(r, event, facts)}
+        payload = {
+            "event": event,
+            "incident": incident.human_id,
+            "title": incident.title,
+            "severity": incident.severity,
+            "status": incident.status,
+            "what": f"Action item #{item.number} {item.title!r} is due "
+            f"{item.due_date.isoformat() if item.due_date else ''}",
+            "by": item.owner or "nobody yet",
+            "at": now.isoformat(),
+            "service": incident.service,
+            "resource": incident.resource,
+        }
+        rows.extend(
+            outbox_row(
+                key=f"a:{channel.id}:{item.id}:{event}:{today.isoformat()}",
+                channel=channel,
+                incident_id=incident.id,
+                entry_id=None,
+                payload=payload,
+                now=now,
             )
-    if not rows:
-        return 0
-    before = session.execute(select(func.count(Notification.id))).scalar() or 0
-    session.execute(insert_new(session, Notification.__table__), rows)
-    return int((session.execute(select(func.count(Notification.id))).scalar() or 0) - before)
+            for channel in channels.values()
+        )
+    return write_rows(session, rows)
