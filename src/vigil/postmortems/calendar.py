@@ -24,38 +24,60 @@ __all__ = ["calendar_feed"]
 INCIDENT_DAYS = 90
 
 
+def _event(
+    uid: str,
+    summary: str,
+    start: dt.date | dt.datetime,
+    end: dt.date | dt.datetime,
+    changed: dt.datetime,
+    categories: list[str],
+    **extra: object,
+) -> Event:
+    """One VEVENT with the fields every Vigil event has (``changed`` stamps it)."""
+    event = Event()
+    event.add("uid", uid)
+    event.add("summary", summary)
+    event.add("dtstart", start)
+    event.add("dtend", end)
+    event.add("dtstamp", changed)
+    event.add("last-modified", changed)
+    for name, value in extra.items():
+        event.add(name, value)
+    event.add("categories", categories)
+    return event
+
+
 def _incident_events(cal: Calendar, session: Session, now: dt.datetime) -> None:
     since = now - dt.timedelta(days=INCIDENT_DAYS)
     for incident in session.execute(
         select(Incident).where(Incident.detected_at >= since).order_by(Incident.detected_at)
     ).scalars():
-        declared = Event()
-        declared.add("uid", f"incident-{incident.uuid}@vigil")
-        declared.add("summary", f"Incident declared: {incident.human_id} {incident.title}")
-        declared.add("dtstart", incident.detected_at)
-        declared.add("dtend", incident.detected_at + dt.timedelta(minutes=15))
-        declared.add("dtstamp", incident.updated_at)
-        declared.add("last-modified", incident.updated_at)
-        declared.add(
-            "description",
-            f"Severity {incident.severity}, status {incident.status}, category "
-            f"{incident.category}. {incident.description}".strip(),
+        cal.add_component(
+            _event(
+                f"incident-{incident.uuid}@vigil",
+                f"Incident declared: {incident.human_id} {incident.title}",
+                incident.detected_at,
+                incident.detected_at + dt.timedelta(minutes=15),
+                incident.updated_at,
+                ["incident", incident.severity],
+                description=f"Severity {incident.severity}, status {incident.status}, "
+                f"category {incident.category}. {incident.description}".strip(),
+            )
         )
-        declared.add("categories", ["incident", incident.severity])
-        cal.add_component(declared)
         if incident.acknowledged_at is None:
             continue
-        block = Event()
-        block.add("uid", f"investigation-{incident.uuid}@vigil")
-        block.add("summary", f"Investigating {incident.human_id}: {incident.title}")
-        block.add("dtstart", incident.acknowledged_at)
         end = incident.resolved_at or incident.closed_at or max(now, incident.acknowledged_at)
-        block.add("dtend", max(end, incident.acknowledged_at + dt.timedelta(minutes=1)))
-        block.add("dtstamp", incident.updated_at)
-        block.add("last-modified", incident.updated_at)
-        block.add("status", "CONFIRMED" if incident.resolved_at else "TENTATIVE")
-        block.add("categories", ["investigation"])
-        cal.add_component(block)
+        cal.add_component(
+            _event(
+                f"investigation-{incident.uuid}@vigil",
+                f"Investigating {incident.human_id}: {incident.title}",
+                incident.acknowledged_at,
+                max(end, incident.acknowledged_at + dt.timedelta(minutes=1)),
+                incident.updated_at,
+                ["investigation"],
+                status="CONFIRMED" if incident.resolved_at else "TENTATIVE",
+            )
+        )
 
 
 def calendar_feed(
@@ -76,20 +98,19 @@ def calendar_feed(
         if not include_done and item.status in ("completed", "cancelled"):
             continue
         assert item.due_date is not None
-        event = Event()
-        event.add("uid", f"action-{incident.uuid}-{item.number}@vigil")
-        event.add("summary", f"[AI-{item.number:03d}] {item.title} ({incident.human_id})")
-        event.add("dtstart", item.due_date)
-        event.add("dtend", item.due_date + dt.timedelta(days=1))
-        event.add("dtstamp", item.updated_at)
-        event.add("last-modified", item.updated_at)
-        event.add(
-            "description",
-            f"{item.description}\nOwner: {item.owner or 'unassigned'}; priority {item.priority}; status {item.status}".strip(),
+        cal.add_component(
+            _event(
+                f"action-{incident.uuid}-{item.number}@vigil",
+                f"[AI-{item.number:03d}] {item.title} ({incident.human_id})",
+                item.due_date,
+                item.due_date + dt.timedelta(days=1),
+                item.updated_at,
+                ["action-item", item.type],
+                description=f"{item.description}\nOwner: {item.owner or 'unassigned'}; "
+                f"priority {item.priority}; status {item.status}".strip(),
+                status="CANCELLED" if item.status == "cancelled" else "CONFIRMED",
+            )
         )
-        event.add("status", "CANCELLED" if item.status == "cancelled" else "CONFIRMED")
-        event.add("categories", ["action-item", item.type])
-        cal.add_component(event)
     reviews = (
         select(Postmortem, Incident)
         .join(Incident, Incident.id == Postmortem.incident_id)
@@ -97,13 +118,14 @@ def calendar_feed(
     )
     for pm, incident in session.execute(reviews).all():
         assert pm.review_at is not None
-        event = Event()
-        event.add("uid", f"postmortem-review-{incident.uuid}@vigil")
-        event.add("summary", f"Postmortem review: {incident.human_id} {incident.title}")
-        event.add("dtstart", pm.review_at)
-        event.add("dtend", pm.review_at + dt.timedelta(hours=1))
-        event.add("dtstamp", pm.updated_at)
-        event.add("last-modified", pm.updated_at)
-        event.add("categories", ["postmortem"])
-        cal.add_component(event)
+        cal.add_component(
+            _event(
+                f"postmortem-review-{incident.uuid}@vigil",
+                f"Postmortem review: {incident.human_id} {incident.title}",
+                pm.review_at,
+                pm.review_at + dt.timedelta(hours=1),
+                pm.updated_at,
+                ["postmortem"],
+            )
+        )
     return bytes(cal.to_ical())
