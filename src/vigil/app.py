@@ -35,6 +35,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     from vigil.jobs import runners_for
     from vigil.notify import api as notify_api
     from vigil.notify import pages as notify_pages
+    from vigil.oncall import api as oncall_api
+    from vigil.oncall import schedules_api as oncall_schedules_api
     from vigil.postmortems import api as postmortems_api
 
     settings = settings or (store.settings if store else Settings())
@@ -78,6 +80,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(auth_api.router)
     app.include_router(ingest_api.router)
     app.include_router(notify_api.router)
+    app.include_router(oncall_api.router)
+    app.include_router(oncall_schedules_api.router)
     app.include_router(notify_pages.router)
 
     @app.get(

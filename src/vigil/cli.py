@@ -16,6 +16,7 @@ from vigil.incidents import import_cli
 from vigil.ingest import cli as ingest_cli
 from vigil.jobs import cli as jobs_cli
 from vigil.notify import cli as notify_cli
+from vigil.oncall import cli as oncall_cli
 from vigil.postmortems import cli as postmortems_cli
 from vigil.server import serve
 
@@ -61,6 +62,8 @@ app.command()(serve)
 ingest_cli.register(app)
 jobs_cli.register(app)
 notify_cli.register(app)
+oncall_cli.register(app)
+oncall_cli.register(app)
 app.add_typer(db_cli.app, name="db")
 app.add_typer(auth_cli.app, name="token")
 app.add_typer(import_cli.app, name="import")

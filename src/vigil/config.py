@@ -263,6 +263,31 @@ class Settings(BaseSettings):
         gt=0,
         description="How long the acknowledge/resolve/note links in a notification stay valid.",
     )
+    smtp_url: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Mail server for people's email contact methods, as an apprise mailto URL without "
+            "a recipient (e.g. `mailtos://user:password@smtp.example.com?from=vigil@example.com`)."
+        ),
+    )
+    sms_api_url: str = Field(
+        default="https://api.twilio.com",
+        description="Base URL of the Twilio-compatible API that sends SMS and places voice calls.",
+    )
+    sms_account_sid: str | None = Field(
+        default=None, description="Account SID for the SMS and voice API."
+    )
+    sms_auth_token: SecretStr | None = Field(
+        default=None, description="Auth token for the SMS and voice API (sent as basic auth)."
+    )
+    sms_from: str | None = Field(
+        default=None, description="The number SMS and calls come from, in E.164 (+15551234567)."
+    )
+    escalation_poll_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often the escalation job looks for steps that are due.",
+    )
 
     github_api_url: str = Field(
         default="https://api.github.com",

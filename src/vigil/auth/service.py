@@ -57,8 +57,9 @@ FEED_KEY_PREFIX = "vgc_"
 class Principal:
     """Who is calling and what they may do."""
 
-    name: str
+    name: str  # the actor the timeline names: the token's person, else the token's name
     scopes: frozenset[str]
+    token: str = ""
 
 
 def hash_token(token: str) -> str:
@@ -66,8 +67,12 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(*, session: Session, name: str, scopes: Sequence[str]) -> tuple[ApiToken, str]:
-    """Create a token and return it with its secret, which is shown only this once."""
+def create_token(
+    *, session: Session, name: str, scopes: Sequence[str], person: str | None = None
+) -> tuple[ApiToken, str]:
+    """Create a token and return it with its secret, which is shown only this once.
+
+    A token of a ``person`` (a handle, checked by the caller) writes in that person's name."""
     name = name.strip()
     if not name or len(name) > 100:
         raise ValidationError("token name must be 1 to 100 characters", field="name")
@@ -88,6 +93,7 @@ def create_token(*, session: Session, name: str, scopes: Sequence[str]) -> tuple
         token_hash=hash_token(secret),
         prefix=secret[:10],
         scopes=sorted(set(wanted), key=(*SCOPES, FEED_SCOPE).index),
+        person=person,
         created_at=utcnow(),
     )
     session.add(token)
@@ -105,14 +111,14 @@ def authenticate(*, session: Session, secret: str) -> Principal:
     granted: set[str] = set()
     for scope in token.scopes:
         granted |= _IMPLIED.get(scope, set())
-    return Principal(name=token.name, scopes=frozenset(granted))
+    return Principal(name=token.person or token.name, scopes=frozenset(granted), token=token.name)
 
 
 def require_scope(principal: Principal, scope: str) -> None:
     """Raise PermissionDeniedError unless ``principal`` holds ``scope``."""
     if scope not in principal.scopes:
         raise PermissionDeniedError(
-            f"token {principal.name!r} lacks the {scope!r} scope "
+            f"token {principal.token or principal.name!r} lacks the {scope!r} scope "
             f"(it has: {', '.join(sorted(principal.scopes)) or 'none'})"
         )
 

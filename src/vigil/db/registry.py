@@ -16,6 +16,7 @@ def all_metadata() -> MetaData:
     import vigil.ingest.models
     import vigil.jobs.models
     import vigil.notify.models
+    import vigil.oncall.models
     import vigil.postmortems.models  # noqa: F401
 
     return Base.metadata

@@ -169,6 +169,7 @@ def _insert_incident(session: Session, new: NewIncident, returning: bool) -> tup
         "dedup_key": new.dedup_key,
         "occurrence_count": 1,
         "reported_by": new.reported_by or new.actor,
+        "assignee": None,
         "detected_at": new.detected_at,
         "last_seen_at": new.detected_at,
         "acknowledged_at": None,

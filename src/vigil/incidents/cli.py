@@ -94,6 +94,9 @@ def list_(
     project: Annotated[str | None, typer.Option("--project")] = None,
     service_name: Annotated[str | None, typer.Option("--service")] = None,
     resource: Annotated[str | None, typer.Option("--resource")] = None,
+    assignee: Annotated[
+        str | None, typer.Option("--assignee", help="Handle of the person assigned.")
+    ] = None,
     since: Annotated[
         dt.datetime | None, typer.Option("--since", help="UTC unless offset given.")
     ] = None,
@@ -118,6 +121,7 @@ def list_(
         project_id=project,
         service=service_name,
         resource=resource,
+        assignee=assignee,
         since=since,
         until=until,
         q=search,

@@ -71,6 +71,8 @@ class Incident(Base):
     dedup_key: Mapped[str | None] = mapped_column(String(300))
     occurrence_count: Mapped[int] = mapped_column(Integer, default=1)
     reported_by: Mapped[str | None] = mapped_column(String(200))
+    #: The handle of the person who took the incident (acknowledged it or answered a page).
+    assignee: Mapped[str | None] = mapped_column(String(50), index=True)
     detected_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -114,6 +114,7 @@ class IncidentFilter(_Input):
     task_id: str | None = None
     service: str | None = None
     resource: str | None = None
+    assignee: str | None = Field(default=None, description="Handle of the person assigned.")
     since: Instant | None = None
     until: Instant | None = None
     q: str | None = Field(default=None, description="Text in ID, title or description.")
@@ -145,6 +146,7 @@ class IncidentRead(BaseModel):
     tags: list[str]
     source: str
     reported_by: str | None
+    assignee: str | None = None
     dedup_key: str | None
     occurrence_count: int
     detected_at: dt.datetime

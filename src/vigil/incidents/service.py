@@ -288,7 +288,7 @@ def _filtered(settings: Settings, filters: IncidentFilter) -> Select[Any]:
     if filters.category:
         cats = [normalize_category(c, settings.categories) for c in filters.category]
         stmt = stmt.where(Incident.category.in_(cats))
-    for name in ("project_id", "order_id", "task_id", "service", "resource"):
+    for name in ("project_id", "order_id", "task_id", "service", "resource", "assignee"):
         value = getattr(filters, name)
         if value is not None:
             stmt = stmt.where(getattr(Incident, name) == value)

@@ -22,7 +22,12 @@ if TYPE_CHECKING:  # kept light: `vigil --help` imports this package
 __all__ = ["DOMAINS", "Job", "all_jobs", "scheduled"]
 
 #: Modules whose import registers their jobs.
-DOMAINS = ("vigil.ingest.scheduled", "vigil.analytics.scheduled", "vigil.notify.scheduled")
+DOMAINS = (
+    "vigil.ingest.scheduled",
+    "vigil.analytics.scheduled",
+    "vigil.notify.scheduled",
+    "vigil.oncall.scheduled",
+)
 
 
 @dataclass(frozen=True, slots=True)

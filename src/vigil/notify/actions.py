@@ -34,6 +34,7 @@ class LinkOffer:
     label: str
     incident: Incident
     channel: str
+    person: str | None = None
 
 
 def read_link(*, session: Session, settings: Settings, token: str) -> LinkOffer:
@@ -49,7 +50,15 @@ def read_link(*, session: Session, settings: Settings, token: str) -> LinkOffer:
     ).scalar_one_or_none()
     if incident is None:
         raise LinkError("the incident this link is about no longer exists", field="token")
-    return LinkOffer(link_id, str(action), ACTIONS[str(action)], incident, str(claim.get("c", "")))
+    person = claim.get("p")
+    return LinkOffer(
+        link_id,
+        str(action),
+        ACTIONS[str(action)],
+        incident,
+        str(claim.get("c", "")),
+        person if isinstance(person, str) else None,
+    )
 
 
 def follow_link(*, session: Session, settings: Settings, token: str, text: str = "") -> LinkOffer:
@@ -64,7 +73,8 @@ def follow_link(*, session: Session, settings: Settings, token: str, text: str =
         raise LinkError(
             "this link has been used already; each link works once", field="token"
         ) from None
-    actor = f"link via channel {offer.channel}"
+    # A page's link names the person paged; a channel's link names the channel.
+    actor = offer.person or f"link via channel {offer.channel}"
     ref = offer.incident.human_id
     if offer.action == "note":
         if not text.strip():

@@ -12,6 +12,7 @@ from vigil.crypto import SecretBox
 from vigil.db import Store, utcnow
 from vigil.notify.delivery import Claimed, claim_due, record_answers
 from vigil.notify.messages import action_link, digest_message, incident_message, wants_links
+from vigil.notify.phone import send_email, send_phone
 from vigil.notify.senders import (
     Answer,
     Message,
@@ -22,7 +23,7 @@ from vigil.notify.senders import (
 )
 from vigil.notify.threads import BOT_KINDS, send_bot
 
-__all__ = ["Deliverer", "send_test"]
+__all__ = ["Deliverer", "send_direct", "send_test"]
 
 
 class Deliverer:
@@ -51,6 +52,7 @@ class Deliverer:
                     incident_id=c.incident_id,
                     channel=c.channel_name,
                     sent=c.id,
+                    person=c.payload.get("person"),
                 )
         return incident_message(c.payload, key=c.key, links=links, settings=self.settings)
 
@@ -63,6 +65,12 @@ class Deliverer:
                 return send_webhook(self.client, c.url, c.secret or "", message, timeout=timeout)
             if c.kind in BOT_KINDS:
                 return send_bot(self.client, c.url, message, c.thread, timeout=timeout)
+            if c.kind == "email":
+                return send_email(c.url, message, settings=self.settings, timeout=timeout)
+            if c.kind in ("sms", "voice"):
+                return send_phone(
+                    c.kind, c.url, message, settings=self.settings, client=self.client
+                )
             return send_apprise(c.url, message, timeout=timeout)
         except Exception as exc:  # a plugin bug must not lose the notification
             return Answer(False, one_line(scrub(f"{type(exc).__name__}: {exc}", c.url)))
@@ -98,16 +106,16 @@ class Deliverer:
         self.client.close()
 
 
-def send_test(store: Store, name: str) -> Answer:
-    """Send a test message to the channel ``name`` now; return what the destination said."""
+def send_direct(store: Store, name: str, message: Message, *, personal: bool = False) -> Answer:
+    """Send ``message`` to the channel ``name`` now, outside the outbox; return the answer."""
     from vigil.notify.service import get_channel
 
     box = SecretBox(store.settings)
     with store.read() as session:
-        channel = get_channel(session=session, name=name)
+        channel = get_channel(session=session, name=name, personal=personal)
         claimed = Claimed(
             0,
-            f"test:{channel.id}:{utcnow().timestamp():.0f}",
+            message.key,
             1,
             channel.id,
             channel.name,
@@ -118,15 +126,20 @@ def send_test(store: Store, name: str) -> Answer:
             {},
             False,
         )
-    message = Message(
-        claimed.key,
-        f"Vigil test message for channel {channel.name}",
-        f"This is a test from Vigil at {store.settings.base_url}. If you can read it, "
-        f"channel {channel.name} works.",
-        {"event": "test", "channel": channel.name},
-    )
     deliverer = Deliverer(store)
     try:
         return deliverer.send(claimed, message)
     finally:
         deliverer.close()
+
+
+def send_test(store: Store, name: str) -> Answer:
+    """Send a test message to the channel ``name`` now; return what the destination said."""
+    message = Message(
+        f"test:{name}:{utcnow().timestamp():.0f}",
+        f"Vigil test message for channel {name}",
+        f"This is a test from Vigil at {store.settings.base_url}. If you can read it, "
+        f"channel {name} works.",
+        {"event": "test", "channel": name},
+    )
+    return send_direct(store, name, message)

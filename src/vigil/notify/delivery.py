@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, aliased
 from vigil.config import Settings
 from vigil.crypto import SecretBox
 from vigil.db import utcnow
+from vigil.incidents import IncidentChange, apply_changes
 from vigil.notify.models import Channel, DeliveryAttempt, Notification
 from vigil.notify.senders import (
     Answer,
@@ -296,4 +297,31 @@ def record_answers(
                 ref=answer.thread,
             )
     _history(session, history, now)
+    _record_page_attempts(session, answers, history, now)
     session.flush()
+
+
+def _record_page_attempts(
+    session: Session,
+    answers: list[tuple[Claimed, Answer]],
+    history: list[tuple[int, str, str]],
+    now: dt.datetime,
+) -> None:
+    """Every attempt to reach a paged person lands on the incident's timeline."""
+    changes = []
+    for (claimed, _answer), (_id, state, detail) in zip(answers, history, strict=True):
+        p = claimed.payload
+        if claimed.incident_id is None or p.get("event") != "page" or not p.get("person"):
+            continue
+        outcome = {"sent": "delivered", "pending": "failed, will retry", "failed": "failed"}
+        changes.append(
+            IncidentChange(
+                claimed.incident_id,
+                "escalation",
+                "contact_attempt",
+                f"Page to {p['person']} via {p.get('contact', '?')} (attempt "
+                f"{claimed.attempts}): {outcome.get(state, state)} — {detail}"[:2000],
+                now,
+            )
+        )
+    apply_changes(session=session, changes=changes)

@@ -36,6 +36,7 @@ _WORDS = {
     "action_due_soon": "action item due soon",
     "action_overdue": "action item overdue",
     "test": "test message",
+    "page": "page",
 }
 
 
@@ -50,16 +51,26 @@ def plain(value: object, limit: int = 500) -> str:
 
 
 def action_link(
-    box: SecretBox, settings: Settings, *, action: str, incident_id: int, channel: str, sent: int
+    box: SecretBox,
+    settings: Settings,
+    *,
+    action: str,
+    incident_id: int,
+    channel: str,
+    sent: int,
+    person: str | None = None,
 ) -> str:
-    """A signed, expiring, single-use link that shows a page offering ``action``."""
-    claim = {
+    """A signed, expiring, single-use link that shows a page offering ``action`` (a page's
+    link names the ``person`` paged: acting from it is recorded as them)."""
+    claim: dict[str, object] = {
         "l": secrets.token_hex(8),
         "a": action,
         "i": incident_id,
         "c": channel,
         "n": sent,
     }
+    if person:
+        claim["p"] = person
     return f"{settings.base_url}/act?token={quote(box.claim(claim))}"
 
 

@@ -38,6 +38,8 @@ class Channel(Base):
     secret_encrypted: Mapped[str | None] = mapped_column(Text)
     rate_per_minute: Mapped[int] = mapped_column(Integer, default=0)  # 0: no limit
     bundle_after: Mapped[int] = mapped_column(Integer, default=0)  # 0: never bundle
+    #: A person's contact method (pages only: not listed with channels, no routes).
+    personal: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     #: The earliest time the next message may go out (the rate limit, shared by processes).
     next_send_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -17,6 +17,7 @@ from vigil.errors import ConfigurationError, ConflictError, NotFoundError, Valid
 from vigil.incidents import Incident, normalize_severity
 from vigil.notify.models import Channel, DeliveryAttempt, Notification, Route
 from vigil.notify.outbox import start_following
+from vigil.notify.phone import check_email, check_phone
 from vigil.notify.rules import DEFAULT_EVENTS, DEFAULT_SEVERITIES, EVENTS
 from vigil.notify.schemas import DeliveryStep, NotificationRead
 from vigil.notify.senders import check_apprise_url, check_webhook_url
@@ -39,6 +40,7 @@ __all__ = [
     "remove_route",
 ]
 
+_PERSONAL_KINDS = ("email", "sms", "voice")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 #: Messages per minute a new channel of each scheme may send (chat services throttle).
 _DEFAULT_RATES = {
@@ -99,9 +101,14 @@ def add_channel(
     default_route: bool = False,
     rate_per_minute: int | None = None,
     bundle_after: int | None = None,
+    personal: bool = False,
 ) -> NewChannel:
-    """Add a channel (URL encrypted at rest); with ``default_route``, open/resolve of high+."""
-    _check_name(name)
+    """Add a channel (URL encrypted at rest); with ``default_route``, open/resolve of high+.
+
+    A ``personal`` channel is a person's contact method (kinds email, sms and voice too):
+    pages reach it, routes cannot, and channel lists leave it out."""
+    if not personal:
+        _check_name(name)
     box = SecretBox(settings)
     if not box.ready:
         raise ConflictError(
@@ -114,7 +121,11 @@ def add_channel(
         raise ValidationError("url: spaces and control characters are not allowed", field="url")
     if kind == "apprise" and url.split("://", 1)[0].lower() in BOT_KINDS:
         kind = url.split("://", 1)[0].lower()  # a chat bot that threads by incident
-    if kind == "webhook":
+    if personal and kind in _PERSONAL_KINDS:
+        scheme = kind
+        url = check_email(url) if kind == "email" else check_phone(url)
+        display = url if kind == "email" else url[:4] + "…" + url[-3:]
+    elif kind == "webhook":
         display, scheme = check_webhook_url(url), "webhook"
     elif kind in BOT_KINDS:
         display, scheme = parse_bot_url(url).display, kind
@@ -141,7 +152,10 @@ def add_channel(
         rate_per_minute=_DEFAULT_RATES.get(scheme, 0)
         if rate_per_minute is None
         else rate_per_minute,
-        bundle_after=settings.notify_bundle_after if bundle_after is None else bundle_after,
+        bundle_after=(settings.notify_bundle_after if bundle_after is None else bundle_after)
+        if not personal
+        else 0,
+        personal=personal,
     )
     session.add(channel)
     session.flush()
@@ -150,17 +164,19 @@ def add_channel(
     return NewChannel(channel, secret)
 
 
-def get_channel(*, session: Session, name: str) -> Channel:
-    """The channel called ``name``."""
-    channel = session.execute(select(Channel).where(Channel.name == name)).scalar_one_or_none()
+def get_channel(*, session: Session, name: str, personal: bool = False) -> Channel:
+    """The channel called ``name`` (``personal``: a contact method's)."""
+    stmt = select(Channel).where(Channel.name == name, Channel.personal.is_(personal))
+    channel = session.execute(stmt).scalar_one_or_none()
     if channel is None:
         raise NotFoundError(f"channel {name!r} does not exist", field="name")
     return channel
 
 
 def list_channels(*, session: Session) -> Sequence[Channel]:
-    """Every channel, by name."""
-    return session.execute(select(Channel).order_by(Channel.name)).scalars().all()
+    """Every channel, by name (people's contact methods are listed with the people)."""
+    stmt = select(Channel).where(Channel.personal.is_(False)).order_by(Channel.name)
+    return session.execute(stmt).scalars().all()
 
 
 def channel_count(*, session: Session) -> int:
@@ -181,9 +197,9 @@ def check_key_for_channels(*, session: Session, settings: Settings) -> None:
         box.open(channel.url_encrypted)  # the wrong key is refused at start, not per message
 
 
-def remove_channel(*, session: Session, name: str) -> Channel:
+def remove_channel(*, session: Session, name: str, personal: bool = False) -> Channel:
     """Remove a channel and its routes; its delivery log stays, naming it."""
-    channel = get_channel(session=session, name=name)
+    channel = get_channel(session=session, name=name, personal=personal)
     pending = select(Notification.id).where(
         Notification.channel_id == channel.id, Notification.state.in_(("pending", "sending"))
     )

@@ -10,6 +10,7 @@ person on call beside whoever the layers chose. Overrides apply in the order the
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -110,7 +111,7 @@ def final_schedule(shape: ScheduleShape, start: dt.datetime, end: dt.datetime) -
     cuts = sorted(points)
     where = [0] * len(per_layer)
     pieces: list[Piece] = []
-    for a, b in zip(cuts, cuts[1:], strict=False):
+    for a, b in itertools.pairwise(cuts):
         layer_people: list[tuple[str | None, str]] = []
         for n, segments in enumerate(per_layer):
             i = where[n]
@@ -129,7 +130,9 @@ def final_schedule(shape: ScheduleShape, start: dt.datetime, end: dt.datetime) -
     return pieces
 
 
-def gaps(shape: ScheduleShape, start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
+def gaps(
+    shape: ScheduleShape, start: dt.datetime, end: dt.datetime
+) -> list[tuple[dt.datetime, dt.datetime]]:
     """The stretches of [start, end) with nobody on call."""
     out: list[tuple[dt.datetime, dt.datetime]] = []
     for p in final_schedule(shape, start, end):

@@ -113,7 +113,9 @@ class Rotation:
             return None
         return self.participants[k % len(self.participants)]
 
-    def _windows(self, start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
+    def _windows(
+        self, start: dt.datetime, end: dt.datetime
+    ) -> list[tuple[dt.datetime, dt.datetime]]:
         day = local(start, self.tz).date() - _DAY
         last = local(end, self.tz).date()
         spans = []

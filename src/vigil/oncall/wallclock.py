@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from vigil.errors import ValidationError
 
-__all__ = ["UTC", "instant", "local", "zone"]
+__all__ = ["UTC", "instant", "local", "parse_instant", "zone"]
 
 UTC = dt.UTC
 
@@ -66,3 +66,22 @@ def instant(wall: dt.datetime, tz: ZoneInfo, *, last: bool = False) -> dt.dateti
     if local(first, tz) == wall and local(second, tz) == wall:
         return second if last else first
     return _jump(first, second, wall, tz)
+
+
+def parse_instant(text: str, time_zone: str, *, field: str) -> dt.datetime:
+    """``now``, or an ISO 8601 date and time; without an offset it is wall-clock in
+    ``time_zone`` (by the module rules). Returns UTC."""
+    text = text.strip()
+    if text.lower() == "now":
+        return dt.datetime.now(UTC).replace(microsecond=0)
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(
+            f"{field}: {text!r} is not a date and time such as 2026-12-24T09:00 or "
+            "2026-12-24T09:00+01:00",
+            field=field,
+        ) from None
+    if value.tzinfo is None:
+        return instant(value, zone(time_zone))
+    return value.astimezone(UTC)

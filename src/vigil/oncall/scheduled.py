@@ -1,0 +1,52 @@
+"""On-call jobs: climb escalation policies, refresh imported calendars, send test pages."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from vigil.db import Store, utcnow
+from vigil.feed import head, position_of
+from vigil.jobs import scheduled
+from vigil.oncall.flows import refresh_calendars, send_due_test_pages
+from vigil.oncall.models import EscalationPolicy, IncidentEscalation
+from vigil.oncall.paging import FOLLOWER, follow_incident_changes
+from vigil.oncall.steps import fire_due_steps
+
+__all__ = ["escalate", "refresh_imported_calendars", "test_pages"]
+
+
+def _work_waiting(store: Store) -> bool:
+    ie = IncidentEscalation
+    with store.read() as session:
+        if session.execute(select(EscalationPolicy.id).limit(1)).first() is None:
+            return False
+        behind = head(session=session, log="timeline_entries") > position_of(
+            session=session, follower=FOLLOWER, log="timeline_entries"
+        )
+        due = session.execute(
+            select(ie.incident_id).where(ie.state == "climbing", ie.next_at <= utcnow()).limit(1)
+        ).first()
+    return behind or due is not None
+
+
+@scheduled("oncall.escalate", every=lambda s: s.escalation_poll_seconds, wake_on_commit=True)
+def escalate(store: Store) -> str:
+    """Start and stop climbs for new incident changes, then fire the steps that are due."""
+    if not _work_waiting(store):  # most wake-ups: a read, no write lock
+        return "nothing due"
+    with store.write() as session:
+        followed = follow_incident_changes(session=session)
+        fired = fire_due_steps(session=session)
+    return f"{followed} change(s) followed, {fired} step(s) fired"
+
+
+@scheduled("oncall.calendars", every=lambda s: 3600.0)
+def refresh_imported_calendars(store: Store) -> str:
+    """Fetch the iCalendar URLs of imported schedule layers."""
+    return refresh_calendars(store)
+
+
+@scheduled("oncall.test_pages", every=lambda s: 3600.0)
+def test_pages(store: Store) -> str:
+    """Send each person who asked for them their periodic test page."""
+    return send_due_test_pages(store)
