@@ -157,7 +157,9 @@ def specs(draw: st.DrawFn) -> dict:
         b = a + dt.timedelta(minutes=15 * draw(st.integers(1, 40)))
         kind = draw(st.sampled_from(["add", "remove", "replace"]))
         who = draw(st.sampled_from(PEOPLE + ("dee",)))
-        overrides.append((kind, a, b, who, draw(st.sampled_from(PEOPLE)) if kind == "replace" else None))
+        overrides.append(
+            (kind, a, b, who, draw(st.sampled_from(PEOPLE)) if kind == "replace" else None)
+        )
     return {"tz": tz, "change": change, "layers": layers, "overrides": overrides}
 
 
@@ -203,19 +205,27 @@ def test_final_schedule_and_on_call_at_match_a_minute_by_minute_simulation(spec:
 def test_the_written_rules_on_each_kind_of_wall_clock_time() -> None:
     berlin = zone("Europe/Berlin")
     # Skipped (clocks jump 02:00 → 03:00): the moment of the jump.
-    assert instant(dt.datetime(2026, 3, 29, 2, 30), berlin) == dt.datetime(2026, 3, 29, 1, 0, tzinfo=UTC)
+    assert instant(dt.datetime(2026, 3, 29, 2, 30), berlin) == dt.datetime(
+        2026, 3, 29, 1, 0, tzinfo=UTC
+    )
     # Repeated (03:00 → 02:00): a start is the first occurrence, a window's end the last.
-    assert instant(dt.datetime(2026, 10, 25, 2, 30), berlin) == dt.datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+    assert instant(dt.datetime(2026, 10, 25, 2, 30), berlin) == dt.datetime(
+        2026, 10, 25, 0, 30, tzinfo=UTC
+    )
     assert instant(dt.datetime(2026, 10, 25, 2, 30), berlin, last=True) == dt.datetime(
         2026, 10, 25, 1, 30, tzinfo=UTC
     )
     lord_howe = zone("Australia/Lord_Howe")  # 02:00 → 02:30
-    assert instant(dt.datetime(2026, 10, 4, 2, 15), lord_howe) == dt.datetime(2026, 10, 3, 15, 30, tzinfo=UTC)
+    assert instant(dt.datetime(2026, 10, 4, 2, 15), lord_howe) == dt.datetime(
+        2026, 10, 3, 15, 30, tzinfo=UTC
+    )
 
 
 def test_a_daily_rotation_hands_off_at_the_same_wall_clock_time_across_a_change() -> None:
     ny = zone("America/New_York")
-    rotation = Rotation("daily", ny, ("ann", "bob"), dt.datetime(2026, 3, 6, 9), dt.timedelta(days=1))
+    rotation = Rotation(
+        "daily", ny, ("ann", "bob"), dt.datetime(2026, 3, 6, 9), dt.timedelta(days=1)
+    )
     before = dt.datetime(2026, 3, 7, 14, tzinfo=UTC)  # 09:00 EST
     after = dt.datetime(2026, 3, 9, 13, tzinfo=UTC)  # 09:00 EDT
     assert rotation.person_at(before) == "bob" and rotation.person_at(before - MIN) == "ann"
@@ -226,9 +236,13 @@ def test_a_removed_primary_falls_through_to_the_lower_layer_and_pieces_name_the_
     tz = zone("UTC")
     secondary = Rotation("secondary", tz, ("bob",), dt.datetime(2026, 1, 1), dt.timedelta(weeks=1))
     primary = Rotation("primary", tz, ("ann",), dt.datetime(2026, 1, 1), dt.timedelta(weeks=1))
-    holiday = Override(7, "remove", dt.datetime(2026, 1, 2, tzinfo=UTC), dt.datetime(2026, 1, 3, tzinfo=UTC), "ann")
+    holiday = Override(
+        7, "remove", dt.datetime(2026, 1, 2, tzinfo=UTC), dt.datetime(2026, 1, 3, tzinfo=UTC), "ann"
+    )
     shape = ScheduleShape("s", (secondary, primary), (holiday,))
-    pieces = final_schedule(shape, dt.datetime(2026, 1, 1, tzinfo=UTC), dt.datetime(2026, 1, 4, tzinfo=UTC))
+    pieces = final_schedule(
+        shape, dt.datetime(2026, 1, 1, tzinfo=UTC), dt.datetime(2026, 1, 4, tzinfo=UTC)
+    )
     assert [(p.people, p.decided_by) for p in pieces] == [
         (("ann",), ("primary",)),
         (("bob",), ("secondary",)),

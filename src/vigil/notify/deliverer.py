@@ -3,6 +3,7 @@ channel, turns claimed notifications into messages (with fresh action links) and
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -79,7 +80,10 @@ class Deliverer:
         return [(c, self.send(c)) for c in batch]
 
     def deliver_once(
-        self, limit: int = 200, fill: Callable[..., int] | None = None
+        self,
+        limit: int = 200,
+        fill: Callable[..., int] | None = None,
+        now: dt.datetime | None = None,
     ) -> tuple[int, int]:
         """One round: (``fill`` the outbox,) claim, send, record.
 
@@ -87,7 +91,9 @@ class Deliverer:
         """
         with self.store.write() as session:
             queued = fill(session=session) if fill else 0
-            claimed = claim_due(session=session, box=self.box, settings=self.settings, limit=limit)
+            claimed = claim_due(
+                session=session, box=self.box, settings=self.settings, limit=limit, now=now
+            )
         if not claimed:
             return queued, 0
         by_channel: dict[int, list[Claimed]] = {}
@@ -97,7 +103,7 @@ class Deliverer:
         for part in self.pool.map(self._send_channel, by_channel.values()):
             answers.extend(part)
         with self.store.write() as session:
-            record_answers(session=session, settings=self.settings, answers=answers)
+            record_answers(session=session, settings=self.settings, answers=answers, now=now)
         return queued, len(answers)
 
     def close(self) -> None:

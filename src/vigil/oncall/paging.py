@@ -171,7 +171,7 @@ def _acknowledge(session: Session, acks: dict[int, str], now: dt.datetime) -> No
     }
     session.execute(
         update(ie)
-        .where(ie.incident_id.in_(acks), ie.state == "climbing")
+        .where(ie.incident_id.in_(acks), ie.state.in_(("climbing", "done")))
         .values(state="acknowledged", next_at=None)
         .execution_options(synchronize_session=False)
     )
