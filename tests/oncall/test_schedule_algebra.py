@@ -156,7 +156,7 @@ def specs(draw: st.DrawFn) -> dict:
         a = base + dt.timedelta(minutes=15 * draw(st.integers(0, 190)))
         b = a + dt.timedelta(minutes=15 * draw(st.integers(1, 40)))
         kind = draw(st.sampled_from(["add", "remove", "replace"]))
-        who = draw(st.sampled_from(PEOPLE + ("dee",)))
+        who = draw(st.sampled_from((*PEOPLE, "dee")))
         overrides.append(
             (kind, a, b, who, draw(st.sampled_from(PEOPLE)) if kind == "replace" else None)
         )

@@ -9,11 +9,11 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from urllib.parse import parse_qs, urlsplit
 
 from tests.notify.receivers import smtp_receiver, text_of, webhook_receiver
 from vigil.app import create_app
