@@ -117,6 +117,8 @@ def add_channel(
             field="url",
         )
     url = url.strip()
+    if personal and kind in ("sms", "voice"):
+        url = check_phone(url)  # written with spaces or dashes, stored as +4915...
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in url) or " " in url:
         raise ValidationError("url: spaces and control characters are not allowed", field="url")
     if kind == "apprise" and url.split("://", 1)[0].lower() in BOT_KINDS:
