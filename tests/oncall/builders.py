@@ -12,19 +12,41 @@ from vigil.oncall import people, policies, schedules
 UTC = dt.UTC
 
 
-def person(store: Store, handle: str, url: str, *, tz: str = "UTC", verified: bool = True, **kw: object) -> None:
+def person(
+    store: Store, handle: str, url: str, *, tz: str = "UTC", verified: bool = True, **kw: object
+) -> None:
     """A person with one webhook contact method ``chat`` (verified unless told)."""
     with store.write() as session:
-        people.add_person(session=session, handle=handle, name=f"{handle.title()} Example", time_zone=tz, **kw)  # type: ignore[arg-type]
-        people.add_contact(session=session, settings=store.settings, handle=handle, label="chat", kind="webhook", address=url)
+        people.add_person(
+            session=session, handle=handle, name=f"{handle.title()} Example", time_zone=tz, **kw
+        )  # type: ignore[arg-type]
+        people.add_contact(
+            session=session,
+            settings=store.settings,
+            handle=handle,
+            label="chat",
+            kind="webhook",
+            address=url,
+        )
         if verified:
             _contact, code = people.new_verification_code(
                 session=session, settings=store.settings, handle=handle, label="chat"
             )
-            people.confirm_contact(session=session, settings=store.settings, handle=handle, label="chat", code=code)
+            people.confirm_contact(
+                session=session, settings=store.settings, handle=handle, label="chat", code=code
+            )
 
 
-def rotation(store: Store, name: str, participants: list[str], *, handoff: str = "2026-01-05T09:00", shift: str = "weekly", tz: str = "UTC", restrict: tuple[str, ...] = ()) -> None:
+def rotation(
+    store: Store,
+    name: str,
+    participants: list[str],
+    *,
+    handoff: str = "2026-01-05T09:00",
+    shift: str = "weekly",
+    tz: str = "UTC",
+    restrict: tuple[str, ...] = (),
+) -> None:
     """A schedule with one rotation layer."""
     with store.write() as session:
         schedules.add_schedule(session=session, name=name, time_zone=tz)
@@ -39,7 +61,9 @@ def policy(store: Store, name: str, *steps: tuple[float, list[str]], repeat: int
     with store.write() as session:
         policies.add_policy(
             session=session,
-            spec=policies.PolicySpec(name=name, steps=[policies.StepSpec(t, d) for d, t in steps], repeat=repeat),
+            spec=policies.PolicySpec(
+                name=name, steps=[policies.StepSpec(t, d) for d, t in steps], repeat=repeat
+            ),
         )
 
 

@@ -37,7 +37,11 @@ MIN = dt.timedelta(minutes=1)
 
 @pytest.fixture
 def keyed(settings: Settings) -> Iterator[Store]:
-    store = Store(settings.model_copy(update={"secret_key": SecretStr(new_key()), "notify_retry_seconds": 0.05}))
+    store = Store(
+        settings.model_copy(
+            update={"secret_key": SecretStr(new_key()), "notify_retry_seconds": 0.05}
+        )
+    )
     yield store
     store.close()
 
@@ -65,10 +69,16 @@ def test_each_person_is_paged_once_per_step_and_resolving_stops_everything(keyed
         assert _tick(keyed, t0) == 0, "a step fires once"
         assert _tick(keyed, t0 + 6 * MIN) == 1
         with keyed.write() as session:
-            incidents.transition_incident(session=session, ref=ref, target="resolved", actor="alice")
+            incidents.transition_incident(
+                session=session, ref=ref, target="resolved", actor="alice"
+            )
         assert _tick(keyed, t0 + 12 * MIN) == 0, "resolving stops the climb"
         with keyed.read() as session:
-            pages = session.execute(select(Notification).where(Notification.event == "page")).scalars().all()
+            pages = (
+                session.execute(select(Notification).where(Notification.event == "page"))
+                .scalars()
+                .all()
+            )
             climb = session.execute(select(IncidentEscalation)).scalar_one()
         assert climb.state == "resolved"
         firsts = sorted(n.key for n in pages if n.key.endswith(":0"))
@@ -87,7 +97,9 @@ def test_a_step_that_reaches_nobody_is_recorded_and_skipped(keyed: Store) -> Non
         saturday = dt.datetime(2026, 12, 5, 12, tzinfo=UTC)
         assert _tick(keyed, saturday) == 2
     lines = _timeline(keyed, ref)
-    assert any("step 1 of 2 reached nobody (schedule day has nobody on call); skipped" in m for m in lines)
+    assert any(
+        "step 1 of 2 reached nobody (schedule day has nobody on call); skipped" in m for m in lines
+    )
     assert any("step 2 of 2: paging bob" in m for m in lines)
 
 
@@ -95,21 +107,34 @@ def test_unverified_contact_methods_are_never_paged_and_codes_are_checked(keyed:
     with webhook_receiver() as hook:
         person(keyed, "ann", hook.url, verified=False)
         with keyed.write() as session:
-            _c, code = people.new_verification_code(session=session, settings=keyed.settings, handle="ann", label="chat")
+            _c, code = people.new_verification_code(
+                session=session, settings=keyed.settings, handle="ann", label="chat"
+            )
         wrong = "000000" if code != "000000" else "111111"
         with pytest.raises(ValidationError, match="4 tries left"), keyed.write() as session:
-            people.confirm_contact(session=session, settings=keyed.settings, handle="ann", label="chat", code=wrong)
+            people.confirm_contact(
+                session=session, settings=keyed.settings, handle="ann", label="chat", code=wrong
+            )
         policy(keyed, "default", (5, ["person:ann"]))
         ref = declare(keyed)
         _tick(keyed, dt.datetime.now(UTC))
-        assert any("ann has no verified contact method for high urgency" in m for m in _timeline(keyed, ref))
+        assert any(
+            "ann has no verified contact method for high urgency" in m
+            for m in _timeline(keyed, ref)
+        )
         with keyed.write() as session:
-            people.confirm_contact(session=session, settings=keyed.settings, handle="ann", label="chat", code=code)
+            people.confirm_contact(
+                session=session, settings=keyed.settings, handle="ann", label="chat", code=code
+            )
         with pytest.raises(ConflictError), keyed.write() as session:
-            people.confirm_contact(session=session, settings=keyed.settings, handle="ann", label="chat", code=code)
+            people.confirm_contact(
+                session=session, settings=keyed.settings, handle="ann", label="chat", code=code
+            )
 
 
-def test_low_urgency_waits_for_working_hours_and_quiet_hours_but_high_does_not(keyed: Store) -> None:
+def test_low_urgency_waits_for_working_hours_and_quiet_hours_but_high_does_not(
+    keyed: Store,
+) -> None:
     with webhook_receiver() as hook:
         person(keyed, "ann", hook.url, tz="Europe/Berlin", quiet_hours="22:00-07:00")
         policy(keyed, "default", (5, ["person:ann"]))
@@ -118,8 +143,14 @@ def test_low_urgency_waits_for_working_hours_and_quiet_hours_but_high_does_not(k
         saturday_night = dt.datetime(2026, 12, 5, 22, 30, tzinfo=UTC)  # 23:30 in Berlin
         _tick(keyed, saturday_night)
     with keyed.read() as session:
-        pages = session.execute(select(Notification).where(Notification.event == "page")).scalars().all()
-        by_incident = {n.payload["incident"]: n.next_attempt_at for n in pages if n.key.endswith(":0")}
+        pages = (
+            session.execute(select(Notification).where(Notification.event == "page"))
+            .scalars()
+            .all()
+        )
+        by_incident = {
+            n.payload["incident"]: n.next_attempt_at for n in pages if n.key.endswith(":0")
+        }
     assert by_incident[high] == saturday_night
     assert by_incident[low] == dt.datetime(2026, 12, 7, 8, 0, tzinfo=UTC)  # Monday 09:00 Berlin
 
@@ -133,13 +164,20 @@ def test_acknowledging_assigns_the_acknowledger_or_whoever_was_paged(keyed: Stor
         now = dt.datetime.now(UTC)
         _tick(keyed, now)
         with keyed.write() as session:
-            incidents.transition_incident(session=session, ref=ref, target="acknowledged", actor="ann")
-            incidents.transition_incident(session=session, ref=other, target="acknowledged", actor="api-token")
+            incidents.transition_incident(
+                session=session, ref=ref, target="acknowledged", actor="ann"
+            )
+            incidents.transition_incident(
+                session=session, ref=other, target="acknowledged", actor="api-token"
+            )
         _tick(keyed, now)
     with keyed.read() as session:
         assert incidents.get_incident(session=session, ref=ref).assignee == "ann"
         assert incidents.get_incident(session=session, ref=other).assignee == "ann"
-    assert any("Assigned to ann (ann was paged at the step that got the answer)" in m for m in _timeline(keyed, other))
+    assert any(
+        "Assigned to ann (ann was paged at the step that got the answer)" in m
+        for m in _timeline(keyed, other)
+    )
 
 
 def test_oncall_check_finds_a_planted_gap_and_who_cannot_be_reached(keyed: Store) -> None:
@@ -152,7 +190,9 @@ def test_oncall_check_finds_a_planted_gap_and_who_cannot_be_reached(keyed: Store
         with keyed.read() as session:
             before = check_coverage(session=session, days=7, now=now)
         with keyed.read() as session:
-            (holder,) = schedules.who_is_on_call(session=session, at=dt.datetime(2026, 12, 3, tzinfo=UTC))["primary"].people
+            (holder,) = schedules.who_is_on_call(
+                session=session, at=dt.datetime(2026, 12, 3, tzinfo=UTC)
+            )["primary"].people
         with keyed.write() as session:  # the plant: they go on holiday with nobody below them
             schedules.add_override(
                 session=session, schedule="primary", kind="remove", person=holder,
@@ -161,7 +201,10 @@ def test_oncall_check_finds_a_planted_gap_and_who_cannot_be_reached(keyed: Store
         with keyed.read() as session:
             after = check_coverage(session=session, days=7, now=now)
     assert [f.kind for f in before if f.kind == "gap"] == []
-    assert {(f.kind, f.subject) for f in before} >= {("unreachable", "bob"), ("reaches_nobody", "default")}
+    assert {(f.kind, f.subject) for f in before} >= {
+        ("unreachable", "bob"),
+        ("reaches_nobody", "default"),
+    }
     gaps = [(f.start, f.end) for f in after if f.kind == "gap"]
     assert gaps == [(dt.datetime(2026, 12, 3, tzinfo=UTC), dt.datetime(2026, 12, 4, tzinfo=UTC))]
 
@@ -173,7 +216,9 @@ def test_a_swap_is_a_replace_override_either_side_can_undo(keyed: Store) -> None
         rotation(keyed, "primary", ["ann"])
         start, end = dt.datetime(2026, 12, 24, tzinfo=UTC), dt.datetime(2026, 12, 26, tzinfo=UTC)
         with keyed.write() as session:
-            swap = swaps.request_swap(session=session, schedule="primary", requester="ann", start=start, end=end)
+            swap = swaps.request_swap(
+                session=session, schedule="primary", requester="ann", start=start, end=end
+            )
             swaps.accept_swap(session=session, swap_id=swap.id, by="bob")
         with keyed.read() as session:
             assert schedules.who_is_on_call(session=session, at=start)["primary"].people == ("bob",)
@@ -213,7 +258,11 @@ def test_an_imported_calendar_layer_follows_recurrence_exceptions_and_moves(keye
         person(keyed, "bob", hook.url)
         with keyed.write() as session:
             schedules.add_schedule(session=session, name="rota", time_zone="Europe/Berlin")
-            schedules.add_layer(session=session, schedule="rota", spec=schedules.LayerSpec(name="import", ical_text=ROTA))
+            schedules.add_layer(
+                session=session,
+                schedule="rota",
+                spec=schedules.LayerSpec(name="import", ical_text=ROTA),
+            )
 
     def at(day: int, hour: int) -> tuple[str, ...]:
         with keyed.read() as session:
@@ -224,10 +273,16 @@ def test_an_imported_calendar_layer_follows_recurrence_exceptions_and_moves(keye
     assert at(9, 10) == (), "the excluded day has nobody"
     assert at(10, 9) == () and at(10, 12) == ("bob",), "the moved occurrence names bob"
     with pytest.raises(ValidationError), keyed.write() as session:
-        schedules.add_layer(session=session, schedule="rota", spec=schedules.LayerSpec(name="bad", ical_text="not a calendar"))
+        schedules.add_layer(
+            session=session,
+            schedule="rota",
+            spec=schedules.LayerSpec(name="bad", ical_text="not a calendar"),
+        )
 
 
-def test_schedule_feeds_have_stable_uids_reminders_and_take_only_feed_keys_in_urls(keyed: Store) -> None:
+def test_schedule_feeds_have_stable_uids_reminders_and_take_only_feed_keys_in_urls(
+    keyed: Store,
+) -> None:
     from vigil.auth import create_token
 
     with webhook_receiver() as hook:
@@ -240,8 +295,12 @@ def test_schedule_feeds_have_stable_uids_reminders_and_take_only_feed_keys_in_ur
             first = client.get("/api/v1/schedules/primary/calendar.ics", params={"key": feed_key})
             again = client.get("/api/v1/schedules/primary/calendar.ics", params={"key": feed_key})
             mine = client.get("/api/v1/people/ann/calendar.ics", params={"key": feed_key})
-            refused = client.get("/api/v1/schedules/primary/calendar.ics", params={"key": api_token})
-            in_url = client.get("/api/v1/schedules/primary/calendar.ics", params={"token": api_token})
+            refused = client.get(
+                "/api/v1/schedules/primary/calendar.ics", params={"key": api_token}
+            )
+            in_url = client.get(
+                "/api/v1/schedules/primary/calendar.ics", params={"token": api_token}
+            )
     assert first.status_code == 200 and first.headers["content-type"].startswith("text/calendar")
     uids = [line for line in first.text.splitlines() if line.startswith("UID:")]
     assert uids and uids == [line for line in again.text.splitlines() if line.startswith("UID:")]
@@ -252,7 +311,7 @@ def test_schedule_feeds_have_stable_uids_reminders_and_take_only_feed_keys_in_ur
 
 def _twilio_server(received: list[dict[str, Any]]) -> tuple[ThreadingHTTPServer, str]:
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["content-length"]))
             form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
             received.append({"path": self.path, "auth": self.headers.get("authorization"), **form})
@@ -283,12 +342,32 @@ def test_sms_and_voice_pages_speak_the_twilio_api_to_a_local_server(keyed: Store
     try:
         with store.write() as session:
             people.add_person(session=session, handle="ann", name="Ann")
-            people.add_contact(session=session, settings=store.settings, handle="ann", label="phone", kind="sms", address="+49 151 1234 5678")
-            people.add_contact(session=session, settings=store.settings, handle="ann", label="call", kind="voice", address="+4915112345678")
+            people.add_contact(
+                session=session,
+                settings=store.settings,
+                handle="ann",
+                label="phone",
+                kind="sms",
+                address="+49 151 1234 5678",
+            )
+            people.add_contact(
+                session=session,
+                settings=store.settings,
+                handle="ann",
+                label="call",
+                kind="voice",
+                address="+4915112345678",
+            )
             for label in ("phone", "call"):
-                _c, code = people.new_verification_code(session=session, settings=store.settings, handle="ann", label=label)
-                people.confirm_contact(session=session, settings=store.settings, handle="ann", label=label, code=code)
-            people.add_rule(session=session, handle="ann", urgency="high", contact="call", delay_minutes=0)
+                _c, code = people.new_verification_code(
+                    session=session, settings=store.settings, handle="ann", label=label
+                )
+                people.confirm_contact(
+                    session=session, settings=store.settings, handle="ann", label=label, code=code
+                )
+            people.add_rule(
+                session=session, handle="ann", urgency="high", contact="call", delay_minutes=0
+            )
         policy(store, "default", (5, ["person:ann"]))
         ref = declare(store)
         now = dt.datetime.now(UTC)
@@ -309,18 +388,39 @@ def test_a_persons_token_names_them_and_bad_input_names_the_field(keyed: Store) 
     with webhook_receiver() as hook:
         person(keyed, "ann", hook.url)
         with keyed.write() as session:
-            _t, secret = people.create_person_token(session=session, handle="ann", name="ann-laptop", scopes=["write"])
+            _t, secret = people.create_person_token(
+                session=session, handle="ann", name="ann-laptop", scopes=["write"]
+            )
         ref = declare(keyed)
         with TestClient(create_app(keyed.settings)) as client:
             h = {"Authorization": f"Bearer {secret}"}
-            noted = client.post(f"/api/v1/incidents/{ref}/notes", json={"text": "looking"}, headers=h)
-            bad_zone = client.post("/api/v1/people", json={"handle": "bo", "name": "Bo", "time_zone": "Mars/Olympus"}, headers=h)
-            bad_handle = client.post("/api/v1/people", json={"handle": "Bad Handle!", "name": "x"}, headers=h)
-            bad_hours = client.patch("/api/v1/people/ann", json={"working_hours": "someday 9-5"}, headers=h)
-            role = client.put(f"/api/v1/incidents/{ref}/roles/commander", json={"person": "ann"}, headers=h)
-            bad_role = client.put(f"/api/v1/incidents/{ref}/roles/captain", json={"person": "ann"}, headers=h)
+            noted = client.post(
+                f"/api/v1/incidents/{ref}/notes", json={"text": "looking"}, headers=h
+            )
+            bad_zone = client.post(
+                "/api/v1/people",
+                json={"handle": "bo", "name": "Bo", "time_zone": "Mars/Olympus"},
+                headers=h,
+            )
+            bad_handle = client.post(
+                "/api/v1/people", json={"handle": "Bad Handle!", "name": "x"}, headers=h
+            )
+            bad_hours = client.patch(
+                "/api/v1/people/ann", json={"working_hours": "someday 9-5"}, headers=h
+            )
+            role = client.put(
+                f"/api/v1/incidents/{ref}/roles/commander", json={"person": "ann"}, headers=h
+            )
+            bad_role = client.put(
+                f"/api/v1/incidents/{ref}/roles/captain", json={"person": "ann"}, headers=h
+            )
     assert noted.status_code == 201 and noted.json()["actor"] == "ann"
-    for r, field in ((bad_zone, "time_zone"), (bad_handle, "handle"), (bad_hours, "working_hours"), (bad_role, "role")):
+    for r, field in (
+        (bad_zone, "time_zone"),
+        (bad_handle, "handle"),
+        (bad_hours, "working_hours"),
+        (bad_role, "role"),
+    ):
         assert r.status_code == 422, r.text
         assert field in r.text
     assert role.status_code == 200
@@ -331,7 +431,11 @@ def test_unknown_people_and_schedules_are_4xx_and_nothing_is_half_written(keyed:
     with keyed.write() as session:
         schedules.add_schedule(session=session, name="primary")
     with pytest.raises(ValidationError, match="nobody has the handle"), keyed.write() as session:
-        schedules.add_layer(session=session, schedule="primary", spec=schedules.LayerSpec(name="l", participants=["ghost"]))
+        schedules.add_layer(
+            session=session,
+            schedule="primary",
+            spec=schedules.LayerSpec(name="l", participants=["ghost"]),
+        )
     with keyed.read() as session:
         assert list(schedules.list_layers(session=session, schedule="primary")) == []
     with pytest.raises(NotFoundError), keyed.write() as session:
