@@ -52,8 +52,11 @@ def test_every_domain_registers_its_jobs() -> None:
         "heartbeats.check",
         "notifications.deliver",
         "notifications.reminders",
+        "oncall.calendars",
+        "oncall.escalate",
+        "oncall.test_pages",
     ]
-    assert [j.name for j in jobs if j.wake_on_commit] == ["notifications.deliver"]
+    assert [j.name for j in jobs if j.wake_on_commit] == ["notifications.deliver", "oncall.escalate"]
 
 
 def test_two_runners_run_each_period_once_and_failures_are_recorded(store: Store) -> None:
