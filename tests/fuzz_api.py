@@ -99,7 +99,8 @@ def main() -> int:
 def _seed(base: str, token: str) -> None:
     """Objects the fuzzer's path parameters name (tests/schemathesis.toml), so requests reach
     past "not found": three incidents, a postmortem with an action item, a heartbeat, an
-    integration, a maintenance window."""
+    integration, a maintenance window, a person, a schedule with a layer, an override and a
+    swap request, an escalation policy."""
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=10) as c:
         for title in ("Checkout down", "Queue stuck", "Disk full"):
             c.post(
@@ -120,6 +121,28 @@ def _seed(base: str, token: str) -> None:
                 "ends_at": "2030-01-01T01:00:00Z",
                 "resource": "db-*",
             },
+        ).raise_for_status()
+        c.post("/api/v1/people", json={"handle": "ann", "name": "Ann"}).raise_for_status()
+        c.post("/api/v1/schedules", json={"name": "primary"}).raise_for_status()
+        c.post(
+            "/api/v1/schedules/primary/layers", json={"name": "main", "participants": ["ann"]}
+        ).raise_for_status()
+        c.post(
+            "/api/v1/schedules/primary/overrides",
+            json={"kind": "add", "person": "ann", "start": "2030-01-01T00:00:00Z",
+                  "end": "2030-01-02T00:00:00Z"},
+        ).raise_for_status()  # fmt: skip
+        c.post(
+            "/api/v1/schedules/primary/swaps",
+            json={
+                "requester": "ann",
+                "start": "2030-01-03T00:00:00Z",
+                "end": "2030-01-04T00:00:00Z",
+            },
+        ).raise_for_status()
+        c.post(
+            "/api/v1/escalation-policies",
+            json={"name": "default", "steps": [{"targets": ["schedule:primary"]}]},
         ).raise_for_status()
 
 

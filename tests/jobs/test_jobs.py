@@ -56,7 +56,10 @@ def test_every_domain_registers_its_jobs() -> None:
         "oncall.escalate",
         "oncall.test_pages",
     ]
-    assert [j.name for j in jobs if j.wake_on_commit] == ["notifications.deliver", "oncall.escalate"]
+    assert [j.name for j in jobs if j.wake_on_commit] == [
+        "notifications.deliver",
+        "oncall.escalate",
+    ]
 
 
 def test_two_runners_run_each_period_once_and_failures_are_recorded(store: Store) -> None:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from vigil.auth import Principal
 from vigil.oncall import people
@@ -32,6 +32,8 @@ Handle = Annotated[str, Field(max_length=50)]
 
 class CodeIn(BaseModel):
     """The code a contact method received."""
+
+    model_config = ConfigDict(extra="forbid")
 
     code: str = Field(max_length=12)
 

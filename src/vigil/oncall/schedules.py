@@ -107,7 +107,9 @@ def remove_schedule(*, session: Session, name: str) -> None:
 
 def check_people(session: Session, handles: Iterable[str], field: str) -> list[str]:
     """``handles`` normalized, each naming a person, or a 4xx naming the unknown ones."""
-    wanted = [h.strip().lower() for h in handles if h.strip()]
+    wanted = [h.strip().lower() for h in handles]
+    if any(not h for h in wanted):
+        raise ValidationError(f"{field}: name a person by their handle", field=field)
     known = set(session.execute(select(Person.handle).where(Person.handle.in_(wanted))).scalars())
     unknown = [h for h in wanted if h not in known]
     if unknown:

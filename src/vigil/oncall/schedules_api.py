@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from vigil.db import utcnow
 from vigil.oncall import policies, roles, schedules, swaps
@@ -17,6 +17,7 @@ from vigil.oncall.schemas import (
     LayerRead,
     OverrideCreate,
     OverrideRead,
+    PersonRef,
     PieceRead,
     PolicyCreate,
     PolicyRead,
@@ -58,12 +59,6 @@ class FindingRead(BaseModel):
     message: str
     start: dt.datetime | None
     end: dt.datetime | None
-
-
-class PersonIn(BaseModel):
-    """A person's handle."""
-
-    person: str = Field(max_length=50)
 
 
 class EscalationRead(BaseModel):
@@ -260,7 +255,7 @@ def request_swap(name: str, data: SwapCreate, store: StoreDep, _who: Writer) -> 
 
 
 @router.post("/swaps/{swap_id}/accept", response_model=SwapRead)
-def accept_swap(swap_id: int, data: PersonIn, store: StoreDep, _who: Writer) -> SwapRead:
+def accept_swap(swap_id: int, data: PersonRef, store: StoreDep, _who: Writer) -> SwapRead:
     """Cover a swap request: a replace override is made."""
     with store.write() as session:
         return SwapRead.model_validate(
@@ -269,7 +264,7 @@ def accept_swap(swap_id: int, data: PersonIn, store: StoreDep, _who: Writer) -> 
 
 
 @router.post("/swaps/{swap_id}/undo", response_model=SwapRead)
-def undo_swap(swap_id: int, data: PersonIn, store: StoreDep, _who: Writer) -> SwapRead:
+def undo_swap(swap_id: int, data: PersonRef, store: StoreDep, _who: Writer) -> SwapRead:
     """Take a swap back (the requester or whoever accepted)."""
     with store.write() as session:
         return SwapRead.model_validate(
@@ -322,11 +317,11 @@ def escalate(ref: str, store: StoreDep, who: Writer) -> EscalationRead:
         )  # fmt: skip
 
 
-@router.post("/incidents/{ref}/assign", response_model=PersonIn)
-def assign(ref: str, data: PersonIn, store: StoreDep, who: Writer) -> PersonIn:
+@router.post("/incidents/{ref}/assign", response_model=PersonRef)
+def assign(ref: str, data: PersonRef, store: StoreDep, who: Writer) -> PersonRef:
     """Make a person the incident's assignee."""
     with store.write() as session:
-        return PersonIn(
+        return PersonRef(
             person=roles.assign_incident(
                 session=session, ref=ref, person=data.person, actor=who.name
             )
@@ -343,7 +338,7 @@ def list_roles(ref: str, session: ReadSession, _who: Reader) -> list[RoleRead]:
 
 
 @router.put("/incidents/{ref}/roles/{role}", response_model=RoleRead)
-def take_role(ref: str, role: str, data: PersonIn, store: StoreDep, who: Writer) -> RoleRead:
+def take_role(ref: str, role: str, data: PersonRef, store: StoreDep, who: Writer) -> RoleRead:
     """A person takes a role (handing it over from whoever held it)."""
     with store.write() as session:
         r = roles.take_role(session=session, ref=ref, role=role, person=data.person, actor=who.name)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from vigil.oncall.hours import describe_windows
 from vigil.oncall.models import EscalationPolicy, Person, ScheduleLayer
+from vigil.validation import Instant
 
 __all__ = [
     "ContactCreate",
@@ -20,6 +21,7 @@ __all__ = [
     "OverrideRead",
     "PersonCreate",
     "PersonRead",
+    "PersonRef",
     "PersonUpdate",
     "PieceRead",
     "PolicyCreate",
@@ -37,6 +39,12 @@ class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class PersonRef(_Input):
+    """A person's handle."""
+
+    person: str = Field(min_length=1, max_length=50)
+
+
 class PersonCreate(_Input):
     """A person to add."""
 
@@ -45,7 +53,7 @@ class PersonCreate(_Input):
     time_zone: str = Field(default="UTC", max_length=64)
     working_hours: str = Field(default="mon-fri 09:00-17:00", max_length=500)
     quiet_hours: str | None = Field(default=None, max_length=50)
-    test_page_days: int = Field(default=0, ge=0, le=365)
+    test_page_days: int = Field(strict=True, default=0, ge=0, le=365)
 
 
 class PersonUpdate(_Input):
@@ -55,7 +63,7 @@ class PersonUpdate(_Input):
     time_zone: str | None = Field(default=None, max_length=64)
     working_hours: str | None = Field(default=None, max_length=500)
     quiet_hours: str | None = Field(default=None, max_length=50)
-    test_page_days: int | None = Field(default=None, ge=0, le=365)
+    test_page_days: int | None = Field(strict=True, default=None, ge=0, le=365)
 
 
 class ContactCreate(_Input):
@@ -82,8 +90,8 @@ class RuleCreate(_Input):
 
     urgency: str = Field(max_length=8, description="high or low")
     contact: str = Field(max_length=50)
-    delay_minutes: float = Field(default=0, ge=0, le=1440)
-    repeat_minutes: float = Field(default=0, ge=0, le=1440)
+    delay_minutes: float = Field(strict=True, default=0, ge=0, le=1440)
+    repeat_minutes: float = Field(strict=True, default=0, ge=0, le=1440)
 
 
 class RuleRead(BaseModel):
@@ -183,8 +191,8 @@ class OverrideCreate(_Input):
     """An override: ``add`` person, ``remove`` person, or ``replace`` replaces with person."""
 
     kind: str = Field(max_length=8)
-    start: dt.datetime
-    end: dt.datetime
+    start: Instant
+    end: Instant
     person: str = Field(max_length=50)
     replaces: str | None = Field(default=None, max_length=50)
     note: str = Field(default="", max_length=2000)
@@ -209,8 +217,8 @@ class SwapCreate(_Input):
     """A request for cover."""
 
     requester: str = Field(max_length=50)
-    start: dt.datetime
-    end: dt.datetime
+    start: Instant
+    end: Instant
     note: str = Field(default="", max_length=2000)
 
 
@@ -244,7 +252,7 @@ class StepCreate(_Input):
     targets: list[str] = Field(
         min_length=1, max_length=20, description="person:H, schedule:N, channel:N"
     )
-    delay_minutes: float = Field(default=5, ge=0, le=1440)
+    delay_minutes: float = Field(strict=True, default=5, ge=0, le=1440)
 
 
 class PolicyCreate(_Input):
@@ -252,8 +260,8 @@ class PolicyCreate(_Input):
 
     name: str = Field(max_length=100)
     steps: list[StepCreate] = Field(min_length=1, max_length=20)
-    repeat: int = Field(default=0, ge=0, le=9)
-    priority: int = Field(default=100, ge=0, le=10_000)
+    repeat: int = Field(strict=True, default=0, ge=0, le=9)
+    priority: int = Field(strict=True, default=100, ge=0, le=10_000)
     services: list[str] = Field(default_factory=list, max_length=100)
     categories: list[str] = Field(default_factory=list, max_length=100)
     labels: dict[str, str] = Field(default_factory=dict)
