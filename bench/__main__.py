@@ -277,6 +277,7 @@ def main(argv: list[str]) -> None:
         "bad_senders",
         "feed",
         "notify",
+        "oncall",
     }
     backends = [
         b
@@ -293,6 +294,10 @@ def main(argv: list[str]) -> None:
         from bench import notify
 
         notify.run()
+    if "oncall" in wanted:
+        from bench import oncall
+
+        oncall.run()
     for backend in backends:
         if "log_incident" in wanted:
             bench_log_incident(backend)

@@ -100,7 +100,7 @@ def test_a_step_that_reaches_nobody_is_recorded_and_skipped(keyed: Store) -> Non
     assert any(
         "step 1 of 2 reached nobody (schedule day has nobody on call); skipped" in m for m in lines
     )
-    assert any("step 2 of 2: paging bob" in m for m in lines)
+    assert any("step 2 of 2: paged bob: chat now" in m for m in lines)
 
 
 def test_unverified_contact_methods_are_never_paged_and_codes_are_checked(keyed: Store) -> None:

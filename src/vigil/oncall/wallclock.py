@@ -58,6 +58,12 @@ def instant(wall: dt.datetime, tz: ZoneInfo, *, last: bool = False) -> dt.dateti
     """The UTC instant of the naive wall-clock time ``wall`` in ``tz`` (module rules).
 
     ``last`` picks the later of a repeated time (the end of a window)."""
+    return _instant(wall, tz, last)
+
+
+@lru_cache(maxsize=200_000)
+def _instant(wall: dt.datetime, tz: ZoneInfo, last: bool) -> dt.datetime:
+    # Cached: schedules share hand-off times, so the same wall-clock readings recur.
     early = wall.replace(tzinfo=tz, fold=0).astimezone(UTC)
     late = wall.replace(tzinfo=tz, fold=1).astimezone(UTC)
     if early == late:
