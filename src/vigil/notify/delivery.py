@@ -301,6 +301,11 @@ def record_answers(
     session.flush()
 
 
+def _contact_label(channel_name: str) -> str:
+    """The label of a contact method from its channel's name (``@ann:chat`` → chat)."""
+    return channel_name.split(":", 1)[1] if channel_name.startswith("@") else channel_name
+
+
 def _record_page_attempts(
     session: Session,
     answers: list[tuple[Claimed, Answer]],
@@ -319,7 +324,7 @@ def _record_page_attempts(
                 claimed.incident_id,
                 "escalation",
                 "contact_attempt",
-                f"Page to {p['person']} via {p.get('contact', '?')} (attempt "
+                f"Page to {p['person']} via {_contact_label(claimed.channel_name)} (attempt "
                 f"{claimed.attempts}): {outcome.get(state, state)} — {detail}"[:2000],
                 now,
             )

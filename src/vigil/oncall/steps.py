@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, Text, bindparam, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from vigil.db import PreparedStatement, utcnow
@@ -38,6 +40,16 @@ _ADVANCE = PreparedStatement(
 _MAX_REPEATS = 12
 
 
+def _steps(raw: Any) -> list[dict[str, Any]]:
+    """A frozen policy's steps: climbs of one policy share the JSON text, decoded once."""
+    return _decoded(raw) if isinstance(raw, str) else list(raw)
+
+
+@lru_cache(maxsize=1024)
+def _decoded(raw: str) -> list[dict[str, Any]]:
+    return list(json.loads(raw))
+
+
 def _minutes(seconds: float) -> str:
     return "now" if seconds <= 0 else f"after {seconds / 60:g} min"
 
@@ -62,6 +74,7 @@ def page_person(
     tz = zone(person.time_zone)
     rows: list[dict[str, Any]] = []
     how = []
+    mine = {**payload, "person": handle}  # one dict for all of them: serialized once
     for rule, contact, channel in rules:
         first = now + dt.timedelta(seconds=rule.delay_seconds)
         if urgency == "low":  # high urgency ignores working and quiet hours
@@ -74,7 +87,7 @@ def page_person(
         for n, at in enumerate(times):
             row = outbox_row(
                 key=f"{key}:{rule.id}:{n}", channel=channel, incident_id=incident_id,
-                entry_id=None, payload={**payload, "person": handle, "contact": contact.label},
+                entry_id=None, payload=mine,
                 now=now,
             )  # fmt: skip
             row["next_attempt_at"] = at
@@ -124,7 +137,16 @@ def fire_due_steps(*, session: Session, now: dt.datetime | None = None, limit: i
     now = now or utcnow()
     c = _TABLE.c
     due_stmt = (
-        select(c.incident_id, c.policy, c.steps, c.repeat, c.urgency, c.step, c.round, c.paged)
+        select(
+            c.incident_id,
+            c.policy,
+            type_coerce(c.steps, Text).label("steps"),
+            c.repeat,
+            c.urgency,
+            c.step,
+            c.round,
+            c.paged,
+        )
         .where(c.state == "climbing", c.next_at <= now)
         .order_by(c.next_at)
         .limit(limit)
@@ -142,7 +164,9 @@ def fire_due_steps(*, session: Session, now: dt.datetime | None = None, limit: i
             .where(Incident.id.in_([d.incident_id for d in due]))
         )
     }  # fmt: skip
-    names = {t["schedule"] for d in due for s in d.steps for t in s["targets"] if "schedule" in t}
+    names = {
+        t["schedule"] for d in due for s in _steps(d.steps) for t in s["targets"] if "schedule" in t
+    }
     shapes = load_shapes(session=session, start=now, end=now, names=None) if names else {}
     reach = load_reach(session)
     rows: list[dict[str, Any]] = []
@@ -153,20 +177,19 @@ def fire_due_steps(*, session: Session, now: dt.datetime | None = None, limit: i
         incident = incidents.get(climb.incident_id)
         if incident is None:
             continue
+        steps = _steps(climb.steps)
         step, rnd, paged = climb.step, climb.round, list(climb.paged)
         next_at: dt.datetime | None = None
         state = "climbing"
-        for _ in range(len(climb.steps) * (climb.repeat + 1)):
-            spec = climb.steps[step]
+        for _ in range(len(steps) * (climb.repeat + 1)):
+            spec = steps[step]
             delay = dt.timedelta(minutes=float(spec.get("delay_minutes", 0)))
-            last = step == len(climb.steps) - 1 and rnd >= climb.repeat
-            label = f"Escalation policy {climb.policy}, step {step + 1} of {len(climb.steps)}" + (
+            last = step == len(steps) - 1 and rnd >= climb.repeat
+            label = f"Escalation policy {climb.policy}, step {step + 1} of {len(steps)}" + (
                 f" (repeat {rnd})" if rnd else ""
             )
             people, channel_names, notes = _resolve(spec["targets"], shapes, now)
-            payload = _payload(
-                incident, climb.policy, step + 1, len(climb.steps), climb.urgency, now
-            )
+            payload = _payload(incident, climb.policy, step + 1, len(steps), climb.urgency, now)
             key = f"p:{incident.id}:{rnd}:{step}"
             reached: list[str] = []
             lines: list[str] = []
@@ -204,7 +227,7 @@ def fire_due_steps(*, session: Session, now: dt.datetime | None = None, limit: i
                 ))  # fmt: skip
                 paged = [h for h in reached if not h.startswith("#")] or paged
             step += 1
-            if step == len(climb.steps):
+            if step == len(steps):
                 step, rnd = 0, rnd + 1
             if rnd > climb.repeat:
                 state = "done"
