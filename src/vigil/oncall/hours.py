@@ -82,11 +82,22 @@ def parse_windows(text: str | Sequence[str], *, field: str) -> list[dict[str, An
     return out
 
 
+def _day_ranges(days: Sequence[int]) -> str:
+    """``[0, 1, 2, 3, 4, 6]`` → ``mon-fri,sun``."""
+    runs: list[list[int]] = []
+    for d in sorted(days):
+        if runs and d == runs[-1][-1] + 1:
+            runs[-1].append(d)
+        else:
+            runs.append([d])
+    return ",".join(DAYS[r[0]] if len(r) == 1 else f"{DAYS[r[0]]}-{DAYS[r[-1]]}" for r in runs)
+
+
 def describe_windows(windows: Sequence[dict[str, Any]]) -> str:
     """Windows written back the way they are parsed."""
     parts = []
     for w in windows:
-        days = ",".join(DAYS[d] for d in w["days"])
+        days = _day_ranges(w["days"])
         parts.append(
             f"{days} {w['start']}-{w['end']}" if len(w["days"]) < 7 else f"{w['start']}-{w['end']}"
         )

@@ -2,17 +2,41 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Collection
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 from vigil.db import Store, utcnow
 from vigil.feed import head, position_of
 from vigil.jobs import scheduled
+from vigil.notify import reminders
 from vigil.oncall.flows import refresh_calendars, send_due_test_pages
-from vigil.oncall.models import EscalationPolicy, IncidentEscalation
+from vigil.oncall.models import EscalationPolicy, IncidentEscalation, Person
 from vigil.oncall.paging import FOLLOWER, follow_incident_changes
 from vigil.oncall.steps import fire_due_steps
 
-__all__ = ["escalate", "refresh_imported_calendars", "test_pages"]
+__all__ = ["escalate", "people_time_zones", "refresh_imported_calendars", "test_pages"]
+
+
+def people_time_zones(session: Session, owners: Collection[str]) -> dict[str, str]:
+    """Action-item owners who are people (by handle or full name) → their time zones."""
+    rows = session.execute(
+        select(Person.handle, Person.name, Person.time_zone).where(
+            or_(Person.handle.in_(owners), Person.name.in_(owners))
+        )
+    ).all()
+    out: dict[str, str] = {}
+    for handle, name, zone in rows:
+        for key in (handle, name):
+            if key in owners:
+                out[key] = zone
+    return out
+
+
+# Reminders of action items come in the owner's morning when the owner is a person.
+if people_time_zones not in reminders.OWNER_TIME_ZONES:
+    reminders.OWNER_TIME_ZONES.append(people_time_zones)
 
 
 def _work_waiting(store: Store) -> bool:
