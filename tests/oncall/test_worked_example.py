@@ -139,6 +139,7 @@ def test_worked_example_pages_chat_then_email_then_the_next_step_until_acknowled
         status = json.loads(_sh(f"vigil escalation status {ref}", env))
         listed = json.loads(_sh("vigil list --assignee bob --json", env))
     assert status["state"] == "acknowledged"
+    assert "On call" in shown and "policy payments" in shown and "acknowledged" in shown
     assert [i["id"] for i in listed["items"]] == [ref]
     for words in (
         "step 1 of 2",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -16,7 +16,12 @@ from vigil.oncall.cli_times import show as _show
 from vigil.oncall.cli_times import zone_of as _zone_of
 from vigil.oncall.escalation_cli import assign, escalation_app, role_app
 from vigil.oncall.override_cli import override_app, swap_app
-from vigil.oncall.people_cli import people_app
+from vigil.oncall.people_cli import people_app, stats
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from vigil.incidents import Incident
 
 __all__ = ["register"]
 
@@ -288,7 +293,29 @@ def oncall_check(
         raise typer.Exit(1)
 
 
-def register(root: typer.Typer) -> None:
+def _oncall_section(session: Session, incident: Incident) -> tuple[str, list[str], list[list[str]]]:
+    from vigil.oncall import roles
+
+    rows = [
+        [r.role, r.person, f"since {r.since:%Y-%m-%d %H:%M}"]
+        for r in roles.list_roles(session=session, ref=incident.human_id)
+    ]
+    climb = roles.escalation_of(session=session, ref=incident.human_id)
+    if climb is not None:
+        when = f"next at {climb.next_at:%Y-%m-%d %H:%M:%S}" if climb.next_at else ""
+        rows.append(
+            [
+                f"policy {climb.policy}",
+                climb.state,
+                f"step {climb.step + 1}, round {climb.round} {when}".strip(),
+            ]
+        )
+    if incident.assignee:
+        rows.insert(0, ["assignee", incident.assignee, ""])
+    return ("On call", ["what", "who / state", "detail"], rows)
+
+
+def register(root: typer.Typer, report: typer.Typer | None = None) -> None:
     """Mount the on-call commands; add roles and the climb to `vigil show`."""
     root.add_typer(people_app, name="people")
     root.add_typer(schedule_app, name="schedule")
@@ -298,3 +325,8 @@ def register(root: typer.Typer) -> None:
     root.add_typer(escalation_app, name="escalation")
     root.add_typer(role_app, name="role")
     root.command("assign")(assign)
+    if report is not None:
+        report.command("paging")(stats)
+    from vigil.incidents import cli as incidents_cli
+
+    incidents_cli.SHOW_SECTIONS.append(_oncall_section)
