@@ -21,6 +21,7 @@ from vigil.config import Settings
 from vigil.crypto import new_key
 from vigil.db.store import Store
 from vigil.notify.scheduled import deliverer_for
+from vigil.oncall import paging_stats
 from vigil.oncall.paging import follow_incident_changes
 from vigil.oncall.steps import fire_due_steps
 
@@ -133,14 +134,22 @@ def test_worked_example_pages_chat_then_email_then_the_next_step_until_acknowled
                 assert fire_due_steps(session=session, now=t0 + 60 * MIN) == 0
             deliverer.deliver_once(now=t0 + 60 * MIN)
             assert (len(hook.received), len(mailbox.messages)) == seen, "acknowledging stopped it"
+            with store.read() as session:  # the test's clock ran 60 minutes ahead
+                paging = paging_stats(session=session, start=t0 - MIN, end=t0 + 61 * MIN)
         finally:
             store.close()
         shown = _sh(f"vigil show {ref}", env)
         status = json.loads(_sh(f"vigil escalation status {ref}", env))
         listed = json.loads(_sh("vigil list --assignee bob --json", env))
+        by_assignee = json.loads(_sh("vigil report response --group-by assignee -f json", env))
+        assert json.loads(_sh("vigil report paging --json", env))  # pages so far (clock: now)
     assert status["state"] == "acknowledged"
     assert "On call" in shown and "policy payments" in shown and "acknowledged" in shown
     assert [i["id"] for i in listed["items"]] == [ref]
+    assert [(g["group"], g["mtta"]["count"]) for g in by_assignee] == [("bob", 1)]
+    stats = {p.person: p for p in paging}
+    assert stats["bob"].pages >= 1 and stats["bob"].acknowledged == 1
+    assert stats[first].pages >= 1
     for words in (
         "step 1 of 2",
         "step 2 of 2",

@@ -107,9 +107,10 @@ def response(
     group_by: str = "all",
     service: str | None = None,
     project_id: str | None = None,
+    assignee: Annotated[str | None, Query(max_length=50)] = None,
     fmt: Fmt = "json",
 ) -> Response:
-    """MTTA, MTTR and time to close per group."""
+    """MTTA, MTTR and time to close per group (``assignee``: only incidents assigned to them)."""
     lo, hi = window_bounds(window, start, end)
     return _as(
         response_metrics(
@@ -119,6 +120,7 @@ def response(
             group_by=group_by,
             service=service,
             project_id=project_id,
+            assignee=assignee,
         ),
         fmt,
     )

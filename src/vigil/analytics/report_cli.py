@@ -101,11 +101,15 @@ def response(
     group_by: Annotated[
         str,
         typer.Option(
-            "--group-by", help="service, resource, component, category, severity, project or all."
+            "--group-by",
+            help="service, resource, component, category, severity, project, assignee or all.",
         ),
     ] = "all",
     service: Service = None,
     project: Annotated[str | None, typer.Option("--project")] = None,
+    assignee: Annotated[
+        str | None, typer.Option("--assignee", help="Only incidents assigned to this handle.")
+    ] = None,
     fmt: Format = "table",
 ) -> None:
     """MTTA, MTTR and time to close (count, mean, median, p90, max)."""
@@ -121,6 +125,7 @@ def response(
             group_by=group_by,
             project_id=project,
             service=service,
+            assignee=assignee,
         )
     narrow = [
         "group",

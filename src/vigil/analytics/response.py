@@ -29,7 +29,9 @@ from vigil.validation import as_instant, require_one_of
 
 __all__ = ["GROUPS", "DurationStats", "ResponseMetrics", "response_metrics", "stats_of"]
 
-GroupBy = Literal["service", "resource", "component", "category", "severity", "project", "all"]
+GroupBy = Literal[
+    "service", "resource", "component", "category", "severity", "project", "assignee", "all"
+]
 GROUPS: tuple[str, ...] = (
     "service",
     "resource",
@@ -37,6 +39,7 @@ GROUPS: tuple[str, ...] = (
     "category",
     "severity",
     "project",
+    "assignee",
     "all",
 )
 
@@ -84,11 +87,12 @@ def response_metrics(
     group_by: str = "all",
     project_id: str | None = None,
     service: str | None = None,
+    assignee: str | None = None,
 ) -> list[ResponseMetrics]:
     """Return MTTA/MTTR/time-to-close per group for incidents detected in [start, end)."""
     require_one_of(group_by, GROUPS, field="group_by")
     start, end = as_instant(start), as_instant(end)
-    if group_by == "service" and project_id is None:
+    if group_by == "service" and project_id is None and assignee is None:
         return _by_service_indexed(session, start, end, service)
     column = {"project": Incident.project_id, "all": None}.get(
         group_by, getattr(Incident, group_by, None)
@@ -103,6 +107,8 @@ def response_metrics(
         stmt = stmt.where(Incident.project_id == project_id)
     if service:
         stmt = stmt.where(Incident.service == service)
+    if assignee:
+        stmt = stmt.where(Incident.assignee == assignee)
     buckets: dict[str | None, list[list[float]]] = defaultdict(lambda: [[], [], [], [0, 0, 0, 0]])
     # One streaming pass over driver rows; the durations come out of SQL in seconds.
     for key, *durations in PreparedStatement(stmt).execute(session.connection(), {}):
