@@ -141,10 +141,9 @@ def bench_schedules() -> None:
             who = _median(lambda: schedules.who_is_on_call(session=session, at=now))
 
             def cold() -> None:
-                from vigil.oncall import schedules as module
-                from vigil.oncall import wallclock
+                from vigil.oncall import shapes, wallclock
 
-                module._ROTATIONS.clear()
+                shapes._ROTATIONS.clear()
                 wallclock._instant.cache_clear()
                 schedules.who_is_on_call(session=session, at=now)
 

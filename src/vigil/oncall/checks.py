@@ -22,7 +22,7 @@ from vigil.oncall.models import (
     Person,
     ScheduleLayer,
 )
-from vigil.oncall.schedules import load_shapes
+from vigil.oncall.shapes import load_shapes
 from vigil.oncall.wallclock import zone
 
 __all__ = ["Finding", "PersonStats", "check_coverage", "paging_stats"]

@@ -4,22 +4,20 @@ who is on call at an instant, and the final schedule over an interval."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import Text, delete, func, select, type_coerce
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from vigil.db import utcnow
 from vigil.errors import ConflictError, NotFoundError, ValidationError
 from vigil.oncall import final
-from vigil.oncall.hours import parse_windows, restrictions_of
+from vigil.oncall.hours import parse_windows
 from vigil.oncall.icalendar_layers import imported_layer
 from vigil.oncall.models import Override, Person, Schedule, ScheduleLayer
-from vigil.oncall.rotation import Layer, Rotation
+from vigil.oncall.shapes import load_shapes, people_index
 from vigil.oncall.wallclock import UTC, zone
 
 __all__ = [
@@ -35,7 +33,6 @@ __all__ = [
     "list_layers",
     "list_overrides",
     "list_schedules",
-    "load_shapes",
     "remove_layer",
     "remove_override",
     "remove_schedule",
@@ -167,7 +164,7 @@ def add_layer(*, session: Session, schedule: str, spec: LayerSpec) -> ScheduleLa
         layer.ical_text = spec.ical_text
         layer.ical_fetched_at = utcnow() if spec.ical_text else None
         if spec.ical_text:
-            imported_layer(layer, _people_index(session), start=utcnow())  # refuse bad files now
+            imported_layer(layer, people_index(session), start=utcnow())  # refuse bad files now
     else:
         layer.participants = check_people(session, spec.participants, "participants")
         if not layer.participants:
@@ -277,109 +274,6 @@ def remove_override(*, session: Session, override_id: int) -> None:
         raise NotFoundError(f"override {override_id} does not exist", field="override_id")
     session.delete(found)
     session.flush()
-
-
-def _people_index(session: Session) -> dict[str, str]:
-    """Every way an imported calendar may name a person → their handle."""
-    index: dict[str, str] = {}
-    for handle, name in session.execute(select(Person.handle, Person.name)):
-        index[handle.lower()] = handle
-        index[name.lower()] = handle
-    return index
-
-
-def _rotation(row: Any, schedule_zone: str) -> Rotation:
-    """The algebra's rotation for a layer row (cached on everything it is built from)."""
-    key = (row.id, row.time_zone or schedule_zone, _raw(row.participants), row.handoff,
-           row.length_minutes, _raw(row.restrictions))  # fmt: skip
-    found = _ROTATIONS.get(key)
-    if found is None:
-        if len(_ROTATIONS) > 50_000:
-            _ROTATIONS.clear()
-        participants = (
-            row.participants if isinstance(row.participants, list) else json.loads(row.participants)
-        )
-        restrictions = (
-            row.restrictions if isinstance(row.restrictions, list) else json.loads(row.restrictions)
-        )
-        found = _ROTATIONS[key] = Rotation(
-            row.name,
-            zone(key[1]),
-            tuple(participants),
-            dt.datetime.fromisoformat(row.handoff),
-            dt.timedelta(minutes=row.length_minutes),
-            restrictions_of(restrictions),
-        )
-    return found
-
-
-def _raw(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-
-
-_ROTATIONS: dict[tuple[Any, ...], Rotation] = {}
-_L = ScheduleLayer.__table__.c
-_O = Override.__table__.c
-
-
-def load_shapes(
-    *, session: Session, start: dt.datetime, end: dt.datetime, names: Sequence[str] | None = None
-) -> dict[str, final.ScheduleShape]:
-    """Schedules (all, or ``names``) as the algebra sees them for [start, end]: three queries
-    of plain rows (JSON left undecoded where a cached rotation already stands for it)."""
-    stmt = select(Schedule.id, Schedule.name, Schedule.time_zone)
-    if names is not None:
-        stmt = stmt.where(Schedule.name.in_(names))
-    schedules = {s.id: s for s in session.execute(stmt)}
-    if names is not None and len(schedules) < len(set(names)):
-        missing = sorted(set(names) - {s.name for s in schedules.values()})
-        raise NotFoundError(f"schedule {missing[0]!r} does not exist", field="schedule")
-    wanted = list(schedules) if names is not None else None
-    layer_stmt = select(
-        _L.id, _L.schedule_id, _L.name, _L.kind, _L.time_zone, _L.handoff, _L.length_minutes,
-        type_coerce(_L.participants, Text).label("participants"),
-        type_coerce(_L.restrictions, Text).label("restrictions"),
-    ).order_by(_L.schedule_id, _L.position)  # fmt: skip
-    override_stmt = select(
-        _O.id, _O.schedule_id, _O.kind, _O.start, _O.end, _O.person, _O.replaces
-    ).where(_O.end > start, _O.start <= end)
-    if wanted is not None:
-        layer_stmt = layer_stmt.where(_L.schedule_id.in_(wanted))
-        override_stmt = override_stmt.where(_O.schedule_id.in_(wanted))
-    layers: dict[int, list[Any]] = {i: [] for i in schedules}  # layers, and ical rows to load
-    ical: list[Any] = []
-    for row in session.execute(layer_stmt):
-        owner = schedules.get(row.schedule_id)
-        if owner is None:
-            continue
-        if row.kind == "ical":
-            ical.append(row)
-            layers[row.schedule_id].append(row)  # replaced below, keeping its position
-        else:
-            layers[row.schedule_id].append(_rotation(row, owner.time_zone))
-    if ical:
-        people = _people_index(session)
-        full = {
-            r.id: r
-            for r in session.execute(
-                select(ScheduleLayer).where(ScheduleLayer.id.in_([r.id for r in ical]))
-            ).scalars()
-        }
-        for sid, items in layers.items():
-            layers[sid] = [
-                imported_layer(full[x.id], people, start=start) if not isinstance(x, Layer) else x
-                for x in items
-            ]
-    overrides: dict[int, list[final.Override]] = {i: [] for i in schedules}
-    for o in session.execute(override_stmt.order_by(_O.id)):
-        if o.schedule_id in overrides:
-            overrides[o.schedule_id].append(
-                final.Override(o.id, o.kind, o.start, o.end, o.person, o.replaces)
-            )
-    return {
-        s.name: final.ScheduleShape(s.name, tuple(layers[s.id]), tuple(overrides[s.id]))
-        for s in schedules.values()
-    }
 
 
 def who_is_on_call(

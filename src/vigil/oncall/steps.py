@@ -18,7 +18,7 @@ from vigil.oncall.final import ScheduleShape, on_call_at
 from vigil.oncall.hours import next_inside
 from vigil.oncall.models import IncidentEscalation
 from vigil.oncall.paging import ACTOR, Reach, load_reach
-from vigil.oncall.schedules import load_shapes
+from vigil.oncall.shapes import load_shapes
 from vigil.oncall.wallclock import zone
 
 __all__ = ["fire_due_steps", "page_person"]
