@@ -440,3 +440,20 @@ def test_unknown_people_and_schedules_are_4xx_and_nothing_is_half_written(keyed:
         assert list(schedules.list_layers(session=session, schedule="primary")) == []
     with pytest.raises(NotFoundError), keyed.write() as session:
         roles.escalation_of(session=session, ref="INC_999")
+
+
+def test_reading_the_same_opening_twice_leaves_a_climb_under_way_alone(keyed: Store) -> None:
+    from vigil.oncall.paging import _start
+
+    with webhook_receiver() as hook:
+        person(keyed, "ann", hook.url)
+        policy(keyed, "default", (5, ["person:ann"]), (5, ["person:ann"]))
+        declare(keyed)
+        now = dt.datetime.now(UTC)
+        assert _tick(keyed, now) == 1
+        with keyed.write() as session:  # a second process that read the same feed rows
+            climb = session.execute(select(IncidentEscalation)).scalar_one()
+            _start(session, {climb.incident_id}, now)
+        with keyed.read() as session:
+            again = session.execute(select(IncidentEscalation)).scalar_one()
+    assert (again.step, again.state) == (1, "climbing")

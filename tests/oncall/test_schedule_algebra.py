@@ -248,3 +248,26 @@ def test_a_removed_primary_falls_through_to_the_lower_layer_and_pieces_name_the_
         (("bob",), ("secondary",)),
         (("ann",), ("primary",)),
     ]
+
+
+def test_overlapping_imported_events_the_later_start_wins_and_gaps_stay_empty() -> None:
+    from vigil.oncall.rotation import ImportedLayer, Segment
+
+    def at(h: int) -> dt.datetime:
+        return dt.datetime(2026, 12, 7, h, tzinfo=UTC)
+
+    layer = ImportedLayer(
+        "cal",
+        (
+            Segment(at(8), at(18), "ann", "cal"),
+            Segment(at(12), at(14), "bob", "cal"),
+            Segment(at(20), at(22), "cy", "cal"),
+        ),
+    )
+    assert [(p.start.hour, p.end.hour, p.person) for p in layer.pieces] == [
+        (8, 12, "ann"),
+        (12, 14, "bob"),
+        (14, 18, "ann"),
+        (20, 22, "cy"),
+    ]
+    assert layer.person_at(at(19)) is None and layer.person_at(at(13)) == "bob"

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -98,9 +98,13 @@ def _start(session: Session, incident_ids: set[int], now: dt.datetime) -> None:
     )
     stmt = build(IncidentEscalation)
     keep = ("policy", "steps", "repeat", "urgency", "step", "round", "state", "next_at", "paged")
+    # A reopened incident climbs again from the start; a climb under way is left alone.
+    finished = IncidentEscalation.state != "climbing"
     session.execute(
         stmt.on_conflict_do_update(
-            index_elements=["incident_id"], set_={k: stmt.excluded[k] for k in keep}
+            index_elements=["incident_id"],
+            set_={k: stmt.excluded[k] for k in keep},
+            where=finished,
         ),
         values,
     )
@@ -123,6 +127,17 @@ def follow_incident_changes(
     if session.execute(select(EscalationPolicy.id).limit(1)).first() is None:
         advance(session=session, follower=FOLLOWER, log=_LOG, to=high)
         return 0
+    if session.connection().dialect.name == "postgresql":
+        # One process follows at a time (SQLite's write lock does that there); the others
+        # skip this round instead of starting the same climbs twice.
+        took = session.execute(
+            text("SELECT pg_try_advisory_xact_lock(hashtextextended('vigil.escalation', 0))")
+        ).scalar()
+        if not took:
+            return 0
+        low = position_of(session=session, follower=FOLLOWER, log=_LOG)  # read under the lock
+        if high <= low:
+            return 0
     entries = session.execute(
         select(_E.id, _E.txid, _E.incident_id, _E.kind, _E.actor, _E.changes)
         .where(since(session=session, log=_LOG, low=low, high=high))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -196,20 +197,24 @@ class ImportedLayer:
 
 
 def _flatten(pieces: Sequence[Segment]) -> tuple[Segment, ...]:
+    """Pieces without overlaps: where events overlap, the one that started later wins."""
+    kept = sorted((p for p in pieces if p.start < p.end), key=lambda p: (p.start, p.end))
+    cuts = sorted({t for p in kept for t in (p.start, p.end)})
     out: list[Segment] = []
-    for p in sorted(pieces, key=lambda p: (p.start, p.end)):
-        if p.start >= p.end:
+    active: list[Segment] = []
+    i = 0
+    for a, b in itertools.pairwise(cuts):
+        while i < len(kept) and kept[i].start <= a:
+            active.append(kept[i])
+            i += 1
+        active = [p for p in active if p.end > a]
+        if not active:
             continue
-        if out and out[-1].end > p.start:
-            prev = out.pop()
-            if prev.start < p.start:
-                out.append(Segment(prev.start, p.start, prev.person, prev.source))
-            out.append(p)
-            if prev.end > p.end:
-                out.append(Segment(p.end, prev.end, prev.person, prev.source))
-            out.sort(key=lambda s: s.start)
+        winner = max(active, key=lambda p: p.start)  # the latest start; ties: the later one
+        if out and out[-1].end == a and out[-1].person == winner.person:
+            out[-1] = Segment(out[-1].start, b, winner.person, winner.source)
         else:
-            out.append(p)
+            out.append(Segment(a, b, winner.person, winner.source))
     return tuple(out)
 
 
