@@ -23,14 +23,14 @@ import random
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
 from vigil.config import Settings
 from vigil.crypto import SecretBox
-from vigil.db import utcnow
+from vigil.db import PreparedStatement, utcnow
 from vigil.incidents import IncidentChange, apply_changes
 from vigil.notify.models import Channel, DeliveryAttempt, Notification
 from vigil.notify.senders import (
@@ -257,6 +257,28 @@ def claim_due(
     return claimed
 
 
+_N = cast(Table, Notification.__table__).c
+#: Record one answer: only a claim still held (``sending``, same attempt) is moved on.
+_RECORD = PreparedStatement(
+    update(cast(Table, Notification.__table__))
+    .where(
+        _N.id == bindparam("pk"),
+        _N.state == "sending",
+        _N.attempts == bindparam("claimed_attempts"),
+    )
+    .values(
+        state=bindparam("new_state"),
+        answer=bindparam("new_answer"),
+        lease_until=None,
+        owner=None,
+        sent_at=func.coalesce(bindparam("new_sent_at", type_=_N.sent_at.type), _N.sent_at),
+        next_attempt_at=func.coalesce(
+            bindparam("new_next_attempt_at", type_=_N.next_attempt_at.type), _N.next_attempt_at
+        ),
+    )
+)
+
+
 def _backoff(settings: Settings, attempts: int) -> float:
     base = min(settings.notify_retry_seconds * 2 ** (attempts - 1), _MAX_BACKOFF)
     return float(base * random.uniform(0.8, 1.2))
@@ -271,24 +293,28 @@ def record_answers(
 ) -> None:
     """Store each answer: sent, a retry later, or failed for good."""
     now = now or utcnow()
-    n = Notification
     history = []
+    rows = []
     for claimed, answer in answers:
-        values: dict[str, Any] = {"answer": answer.detail, "lease_until": None, "owner": None}
+        sent_at = next_at = None
         if answer.ok:
-            values.update(state="sent", sent_at=now)
+            state, sent_at = "sent", now
         elif answer.retry and claimed.attempts < settings.notify_max_attempts:
             wait = _backoff(settings, claimed.attempts)
-            values.update(state="pending", next_attempt_at=now + dt.timedelta(seconds=wait))
+            state, next_at = "pending", now + dt.timedelta(seconds=wait)
         else:
-            values.update(state="failed")
-        session.execute(
-            update(n)
-            .where(n.id == claimed.id, n.state == "sending", n.attempts == claimed.attempts)
-            .values(**values)
-            .execution_options(synchronize_session=False)
+            state = "failed"
+        rows.append(
+            {
+                "pk": claimed.id,
+                "claimed_attempts": claimed.attempts,
+                "new_state": state,
+                "new_answer": answer.detail,
+                "new_sent_at": sent_at,
+                "new_next_attempt_at": next_at,
+            }
         )
-        history.append((claimed.id, values["state"], answer.detail))
+        history.append((claimed.id, state, answer.detail))
         if answer.thread and claimed.incident_id is not None:
             remember_thread(
                 session=session,
@@ -296,6 +322,10 @@ def record_answers(
                 incident_id=claimed.incident_id,
                 ref=answer.thread,
             )
+    if rows:
+        # One prepared statement for the whole round (a statement built per answer cost
+        # more than the sending).
+        _RECORD.executemany(session.connection(), rows)
     _history(session, history, now)
     _record_page_attempts(session, answers, history, now)
     session.flush()
