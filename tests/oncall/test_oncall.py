@@ -457,3 +457,47 @@ def test_reading_the_same_opening_twice_leaves_a_climb_under_way_alone(keyed: St
         with keyed.read() as session:
             again = session.execute(select(IncidentEscalation)).scalar_one()
     assert (again.step, again.state) == (1, "climbing")
+
+
+HOLIDAYS = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//test//EN
+BEGIN:VEVENT
+UID:leave-1@test
+DTSTART;VALUE=DATE:20261224
+DTEND;VALUE=DATE:20261227
+SUMMARY:ann on leave
+END:VEVENT
+END:VCALENDAR
+"""
+
+
+def test_an_away_calendar_takes_people_off_call_and_the_layer_below_decides(keyed: Store) -> None:
+    with webhook_receiver() as hook:
+        person(keyed, "ann", hook.url)
+        person(keyed, "bob", hook.url)
+        with keyed.write() as session:
+            schedules.add_schedule(session=session, name="team")
+            for name, who in (("secondary", "bob"), ("primary", "ann")):
+                schedules.add_layer(
+                    session=session, schedule="team",
+                    spec=schedules.LayerSpec(name=name, participants=[who], handoff="2026-01-05T09:00"),
+                )  # fmt: skip
+            schedules.add_layer(
+                session=session, schedule="team",
+                spec=schedules.LayerSpec(name="holidays", ical_text=HOLIDAYS, ical_mode="away"),
+            )  # fmt: skip
+        with pytest.raises(ValidationError, match="ical_url"), keyed.write() as session:
+            schedules.add_layer(
+                session=session, schedule="team",
+                spec=schedules.LayerSpec(name="x", ical_url="file:///etc/passwd"),
+            )  # fmt: skip
+        with keyed.read() as session:
+            during = schedules.who_is_on_call(
+                session=session, at=dt.datetime(2026, 12, 25, 12, tzinfo=UTC)
+            )
+            after = schedules.who_is_on_call(
+                session=session, at=dt.datetime(2026, 12, 28, 12, tzinfo=UTC)
+            )
+    assert during["team"].people == ("bob",) and during["team"].decided_by == ("secondary",)
+    assert after["team"].people == ("ann",)

@@ -110,6 +110,10 @@ def layer_add(
     ical_file: Annotated[
         Path | None, typer.Option("--ical-file", help="Import a .ics file instead.")
     ] = None,
+    away: Annotated[
+        bool,
+        typer.Option("--away", help="The calendar's events take people off call (holidays)."),
+    ] = False,
 ) -> None:
     """Add a layer on top: a rotation, or an imported iCalendar."""
     from vigil.oncall import schedules
@@ -118,6 +122,7 @@ def layer_add(
         name=name, participants=[p for p in participants.split(",") if p.strip()], shift=shift,
         handoff=handoff, restrictions=restrict or (), time_zone=tz, ical_url=ical_url,
         ical_text=ical_file.read_text(encoding="utf-8") if ical_file else None,
+        ical_mode="away" if away else "on_call",
     )  # fmt: skip
     store = get_store(ctx)
     with store.write() as session:

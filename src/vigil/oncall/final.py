@@ -29,11 +29,12 @@ class Override:
     end: dt.datetime
     person: str
     replaces: str | None = None
+    label: str | None = None  # e.g. an away calendar's layer name
 
     @property
     def source(self) -> str:
         """How a piece decided by this override names it."""
-        return f"override {self.id} ({self.kind})"
+        return self.label or f"override {self.id} ({self.kind})"
 
 
 @dataclass(frozen=True, slots=True)

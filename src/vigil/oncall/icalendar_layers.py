@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import recurring_ical_events  # type: ignore[import-untyped]
 from icalendar import Alarm, Calendar, Event
@@ -64,7 +65,12 @@ def _attendees(event: Any) -> list[Any]:
 
 @lru_cache(maxsize=128)
 def _expanded(
-    text_hash: str, text: str, day: dt.date, people_key: tuple[tuple[str, str], ...], name: str
+    text_hash: str,
+    text: str,
+    day: dt.date,
+    people_key: tuple[tuple[str, str], ...],
+    name: str,
+    zone_name: str = "UTC",
 ) -> ImportedLayer:
     try:
         calendar = Calendar.from_ical(text)
@@ -85,23 +91,27 @@ def _expanded(
         who = _person(event, people)
         if who is None or event.get("dtstart") is None:
             continue
-        begin = _when(event["dtstart"].dt, UTC)
+        tz = ZoneInfo(zone_name)  # all-day and floating times are the layer's wall clock
+        begin = _when(event["dtstart"].dt, tz)
         finish = (
-            _when(event["dtend"].dt, UTC) if event.get("dtend") else begin + dt.timedelta(days=1)
+            _when(event["dtend"].dt, tz) if event.get("dtend") else begin + dt.timedelta(days=1)
         )
         pieces.append(Segment(begin, finish, who, name))
     return ImportedLayer(name, tuple(pieces))
 
 
-def imported_layer(row: Any, people: dict[str, str], *, start: dt.datetime) -> ImportedLayer:
-    """The imported calendar of layer ``row`` as a layer, around ``start`` (cached)."""
+def imported_layer(
+    row: Any, people: dict[str, str], *, start: dt.datetime, zone_name: str = "UTC"
+) -> ImportedLayer:
+    """The imported calendar of layer ``row`` as a layer, around ``start`` (cached); dates
+    and floating times are read in ``zone_name``."""
     text = row.ical_text or ""
     if len(text) > MAX_ICAL_BYTES:
         raise ValidationError("ical_text: at most 5 MB", field="ical_text")
     if not text:
         return ImportedLayer(row.name, ())
     digest = hashlib.sha256(text.encode()).hexdigest()
-    return _expanded(digest, text, start.date(), tuple(sorted(people.items())), row.name)
+    return _expanded(digest, text, start.date(), tuple(sorted(people.items())), row.name, zone_name)
 
 
 def schedule_calendar(

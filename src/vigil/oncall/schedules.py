@@ -60,6 +60,9 @@ class LayerSpec:
     time_zone: str | None = None
     ical_url: str | None = None
     ical_text: str | None = None
+    #: ``on_call``: the calendar's events put people on call; ``away``: they take people
+    #: off call (holidays), so the layers below decide.
+    ical_mode: str = "on_call"
 
 
 def _check_name(name: str, field: str = "name") -> str:
@@ -159,7 +162,13 @@ def add_layer(*, session: Session, schedule: str, spec: LayerSpec) -> ScheduleLa
         else [],
     )
     if spec.ical_url or spec.ical_text:
-        layer.kind = "ical"
+        if spec.ical_mode not in ("on_call", "away"):
+            raise ValidationError(
+                "ical_mode: on_call or away", field="ical_mode", allowed=["on_call", "away"]
+            )
+        if spec.ical_url and not spec.ical_url.lower().startswith(("https://", "http://")):
+            raise ValidationError("ical_url: an http:// or https:// URL", field="ical_url")
+        layer.kind = "ical" if spec.ical_mode == "on_call" else "away"
         layer.ical_url = spec.ical_url
         layer.ical_text = spec.ical_text
         layer.ical_fetched_at = utcnow() if spec.ical_text else None

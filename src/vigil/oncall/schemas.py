@@ -161,6 +161,9 @@ class LayerCreate(_Input):
     time_zone: str | None = Field(default=None, max_length=64)
     ical_url: str | None = Field(default=None, max_length=1000)
     ical_text: str | None = Field(default=None, max_length=5_000_000)
+    ical_mode: str = Field(
+        default="on_call", max_length=8, description="on_call or away (holidays)"
+    )
 
 
 class LayerRead(BaseModel):

@@ -94,11 +94,13 @@ def load_shapes(
         owner = schedules.get(row.schedule_id)
         if owner is None:
             continue
-        if row.kind == "ical":
+        if row.kind in ("ical", "away"):
             ical.append(row)
             layers[row.schedule_id].append(row)  # replaced below, keeping its position
         else:
             layers[row.schedule_id].append(_rotation(row, owner.time_zone))
+    full: dict[int, ScheduleLayer] = {}
+    people: dict[str, str] = {}
     if ical:
         people = people_index(session)
         full = {
@@ -107,12 +109,26 @@ def load_shapes(
                 select(ScheduleLayer).where(ScheduleLayer.id.in_([r.id for r in ical]))
             ).scalars()
         }
-        for sid, items in layers.items():
-            layers[sid] = [
-                imported_layer(full[x.id], people, start=start) if not isinstance(x, Layer) else x
-                for x in items
-            ]
     overrides: dict[int, list[final.Override]] = {i: [] for i in schedules}
+    if ical:
+        for sid, items in layers.items():
+            kept: list[Layer] = []
+            for x in items:
+                if isinstance(x, Layer):
+                    kept.append(x)
+                    continue
+                zone_name = x.time_zone or schedules[sid].time_zone
+                imported = imported_layer(full[x.id], people, start=start, zone_name=zone_name)
+                if x.kind == "ical":
+                    kept.append(imported)
+                    continue
+                # An away calendar (holidays): each event takes its person off call.
+                overrides[sid].extend(
+                    final.Override(0, "remove", p.start, p.end, p.person, label=f"{x.name} (away)")
+                    for p in imported.pieces
+                    if p.end > start and p.start <= end
+                )
+            layers[sid] = kept
     for o in session.execute(override_stmt.order_by(_O.id)):
         if o.schedule_id in overrides:
             overrides[o.schedule_id].append(
