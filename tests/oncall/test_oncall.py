@@ -501,3 +501,47 @@ def test_an_away_calendar_takes_people_off_call_and_the_layer_below_decides(keye
             )
     assert during["team"].people == ("bob",) and during["team"].decided_by == ("secondary",)
     assert after["team"].people == ("ann",)
+
+
+def test_after_the_last_step_pages_repeat_as_they_come_due_until_acknowledged(keyed: Store) -> None:
+    with webhook_receiver() as hook:
+        person(keyed, "ann", hook.url)  # default rule: high urgency now, every 5 minutes
+        policy(keyed, "default", (5, ["person:ann"]))
+        ref = declare(keyed)
+        t0 = dt.datetime.now(UTC)
+        _tick(keyed, t0)
+
+        def pages() -> list[tuple[str, str]]:
+            with keyed.read() as session:
+                rows = session.execute(
+                    select(Notification).where(Notification.event == "page")
+                ).scalars()
+                return sorted((n.key.rsplit(":", 1)[1], n.state) for n in rows)
+
+        assert pages() == [("0", "pending")], "repeats are not written ahead"
+        assert _tick(keyed, t0 + 4 * MIN) == 0
+        _tick(keyed, t0 + 11 * MIN)
+        assert [n for n, _ in pages()] == ["0", "1", "2"]
+        with keyed.read() as session:
+            climb = session.execute(select(IncidentEscalation)).scalar_one()
+        assert climb.state == "repeating" and climb.next_at == t0 + 15 * MIN
+        with keyed.write() as session:
+            incidents.transition_incident(
+                session=session, ref=ref, target="acknowledged", actor="ann"
+            )
+        _tick(keyed, t0 + 30 * MIN)
+        assert [n for n, _ in pages()] == ["0", "1", "2"]
+        assert {s for _, s in pages()} == {"cancelled"}
+
+
+def test_a_storm_of_pages_to_one_person_arrives_as_one_digest(keyed: Store) -> None:
+    with webhook_receiver() as hook:
+        person(keyed, "ann", hook.url)
+        policy(keyed, "default", (5, ["person:ann"]))
+        refs = [declare(keyed, title=f"Shard {i} down") for i in range(8)]
+        now = dt.datetime.now(UTC)
+        assert _tick(keyed, now) == 8
+        deliverer_for(keyed).deliver_once(now=now + dt.timedelta(seconds=1))
+    bodies = [r.json() for r in hook.received]
+    assert len(bodies) == 1 and bodies[0]["event"] == "digest"
+    assert sorted(item["incident"] for item in bodies[0]["items"]) == sorted(refs)

@@ -37,6 +37,7 @@ __all__ = [
     "Position",
     "advance",
     "follower_lag",
+    "has_news",
     "head",
     "position_of",
     "since",
@@ -134,3 +135,25 @@ def follower_lag(*, session: Session, cap: int = 100_000) -> list[Lag]:
         rows = session.execute(select(func.count()).select_from(behind)).scalar() or 0
         out.append(Lag(row.follower, row.log, int(rows)))
     return out
+
+
+def has_news(
+    *, session: Session, follower: str, log: str, relevant: Any = None, cap: int = 1000
+) -> bool:
+    """True when ``log`` has rows past ``follower``'s position that it must handle: any row
+    matching ``relevant`` (a WHERE clause), or ``cap`` rows of any kind (so the position
+    still moves past a long run of rows it ignores). A cheap read: no lock is taken."""
+    low = position_of(session=session, follower=follower, log=log)
+    high = head(session=session, log=log)
+    if high <= low:
+        return False
+    if relevant is None:
+        return True
+    table = FEEDS[log]
+    window = since(session=session, log=log, low=low, high=high)
+    if session.execute(select(table.c.id).where(window, relevant).limit(1)).first():
+        return True
+    backlog = select(func.count()).select_from(
+        select(table.c.id).where(window).limit(cap).subquery()
+    )
+    return int(session.execute(backlog).scalar() or 0) >= cap

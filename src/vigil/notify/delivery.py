@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, aliased
 
 from vigil.config import Settings
 from vigil.crypto import SecretBox
-from vigil.db import PreparedStatement, utcnow
+from vigil.db import INCIDENTS_CHANGED, PreparedStatement, utcnow
 from vigil.incidents import IncidentChange, apply_changes
 from vigil.notify.models import Channel, DeliveryAttempt, Notification
 from vigil.notify.senders import (
@@ -359,4 +359,11 @@ def _record_page_attempts(
                 now,
             )
         )
+    if not changes:
+        return
+    woke = session.info.get(INCIDENTS_CHANGED)
     apply_changes(session=session, changes=changes)
+    if not woke:
+        # Records of delivery change no incident: they need not wake the jobs after commit
+        # (this one is still running; the timeline's followers ignore them).
+        session.info.pop(INCIDENTS_CHANGED, None)

@@ -17,7 +17,7 @@ from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from vigil.db import PreparedStatement, utcnow
-from vigil.feed import Position, advance, head, position_of, since
+from vigil.feed import Position, advance, has_news, head, position_of, since
 from vigil.incidents import Incident, TimelineEntry
 from vigil.ingest import active_windows, covering_window
 from vigil.notify.models import Channel, Notification, Route
@@ -45,10 +45,16 @@ def start_following(*, session: Session) -> None:
         advance(session=session, follower=FOLLOWER, log=_LOG, to=head(session=session, log=_LOG))
 
 
+#: Timeline entries no route can ask for (paging's own records): they wake nobody.
+_QUIET_KINDS = ("contact_attempt", "escalation", "assigned", "role")
+
+
 def is_behind(*, session: Session) -> bool:
-    """True when the timeline has entries the outbox has not looked at (a cheap read)."""
-    low = position_of(session=session, follower=FOLLOWER, log=_LOG)
-    return head(session=session, log=_LOG) > low
+    """True when the timeline has entries the outbox must look at (a cheap read; entries
+    no route can ask for are read with the next ones that matter)."""
+    return has_news(
+        session=session, follower=FOLLOWER, log=_LOG, relevant=_E.kind.not_in(_QUIET_KINDS)
+    )
 
 
 def facts_of(incident: Any) -> IncidentFacts:

@@ -154,9 +154,8 @@ def add_channel(
         rate_per_minute=_DEFAULT_RATES.get(scheme, 0)
         if rate_per_minute is None
         else rate_per_minute,
-        bundle_after=(settings.notify_bundle_after if bundle_after is None else bundle_after)
-        if not personal
-        else 0,
+        # A person's pages are bundled too: in a storm one digest beats a hundred pages.
+        bundle_after=settings.notify_bundle_after if bundle_after is None else bundle_after,
         personal=personal,
     )
     session.add(channel)

@@ -172,7 +172,8 @@ class EscalationPolicy(Base):
 
 class IncidentEscalation(Base):
     """An incident's climb of the policy frozen when it opened. ``step`` is the next step
-    to fire at ``next_at``; ``state``: climbing, acknowledged, resolved, done."""
+    to fire at ``next_at``; ``state``: climbing, repeating (the last step fired; its pages
+    repeat at ``next_at`` until acknowledged), acknowledged, resolved, done."""
 
     __tablename__ = "incident_escalations"
 
@@ -189,6 +190,8 @@ class IncidentEscalation(Base):
     next_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     #: Handles paged by the last step fired (the assignee if the answer names nobody).
     paged: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: When the last step fired (its pages' repeats count from there, state ``repeating``).
+    fired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (Index("ix_incident_escalations_due", "state", "next_at"),)

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import and_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -89,6 +89,7 @@ def _start(session: Session, incident_ids: set[int], now: dt.datetime) -> None:
                 "incident_id": row.id, "policy": policy.name, "steps": policy.steps,
                 "repeat": policy.repeat, "urgency": urgency_of(row.severity), "step": 0,
                 "round": 0, "state": "climbing", "next_at": now, "paged": [], "started_at": now,
+                "fired_at": None,
             }
         )  # fmt: skip
     if not values:
@@ -97,9 +98,11 @@ def _start(session: Session, incident_ids: set[int], now: dt.datetime) -> None:
         postgresql.insert if session.connection().dialect.name == "postgresql" else sqlite.insert
     )
     stmt = build(IncidentEscalation)
-    keep = ("policy", "steps", "repeat", "urgency", "step", "round", "state", "next_at", "paged")
+    keep = ("policy", "steps", "repeat", "urgency", "step", "round", "state", "next_at", "paged",
+            "fired_at")  # fmt: skip
     # A reopened incident climbs again from the start; a climb under way is left alone.
-    finished = IncidentEscalation.state != "climbing"
+    state = IncidentEscalation.state
+    finished = and_(state != "climbing", state != "repeating")
     session.execute(
         stmt.on_conflict_do_update(
             index_elements=["incident_id"],
@@ -167,7 +170,10 @@ def follow_incident_changes(
         ie = IncidentEscalation
         session.execute(
             update(ie)
-            .where(ie.incident_id.in_(ends), ie.state.in_(("climbing", "acknowledged")))
+            .where(
+                ie.incident_id.in_(ends),
+                ie.state.in_(("climbing", "repeating", "acknowledged", "done")),
+            )
             .values(state="resolved", next_at=None)
             .execution_options(synchronize_session=False)
         )
@@ -186,7 +192,7 @@ def _acknowledge(session: Session, acks: dict[int, str], now: dt.datetime) -> No
     }
     session.execute(
         update(ie)
-        .where(ie.incident_id.in_(acks), ie.state.in_(("climbing", "done")))
+        .where(ie.incident_id.in_(acks), ie.state.in_(("climbing", "repeating", "done")))
         .values(state="acknowledged", next_at=None)
         .execution_options(synchronize_session=False)
     )

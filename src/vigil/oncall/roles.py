@@ -111,7 +111,7 @@ def escalate_now(*, session: Session, ref: str, actor: str) -> IncidentEscalatio
             "category, labels and severity)",
             field="ref",
         )
-    if climb.state == "done":
+    if climb.state in ("done", "repeating"):
         climb.step, climb.round = 0, climb.repeat  # one more pass over the last round
     climb.state, climb.next_at = "climbing", utcnow()
     apply_changes(session=session, changes=[IncidentChange(

@@ -8,7 +8,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from vigil.db import Store, utcnow
-from vigil.feed import head, position_of
+from vigil.feed import has_news
+from vigil.incidents import TimelineEntry
 from vigil.jobs import scheduled
 from vigil.notify import reminders
 from vigil.oncall.flows import refresh_calendars, send_due_test_pages
@@ -39,18 +40,24 @@ if people_time_zones not in reminders.OWNER_TIME_ZONES:
     reminders.OWNER_TIME_ZONES.append(people_time_zones)
 
 
+#: The timeline entries that start, stop or end a climb.
+_RELEVANT = TimelineEntry.__table__.c.kind.in_(("created", "status_changed"))
+
+
 def _work_waiting(store: Store) -> bool:
     ie = IncidentEscalation
     with store.read() as session:
         if session.execute(select(EscalationPolicy.id).limit(1)).first() is None:
             return False
-        behind = head(session=session, log="timeline_entries") > position_of(
-            session=session, follower=FOLLOWER, log="timeline_entries"
+        news = has_news(
+            session=session, follower=FOLLOWER, log="timeline_entries", relevant=_RELEVANT
         )
         due = session.execute(
-            select(ie.incident_id).where(ie.state == "climbing", ie.next_at <= utcnow()).limit(1)
+            select(ie.incident_id)
+            .where(ie.state.in_(("climbing", "repeating")), ie.next_at <= utcnow())
+            .limit(1)
         ).first()
-    return behind or due is not None
+    return news or due is not None
 
 
 @scheduled("oncall.escalate", every=lambda s: s.escalation_poll_seconds, wake_on_commit=True)

@@ -34,6 +34,7 @@ _ADVANCE = PreparedStatement(
         state=bindparam("new_state"),
         next_at=bindparam("new_next_at"),
         paged=bindparam("new_paged"),
+        fired_at=bindparam("new_fired_at"),
     )
 )
 
@@ -65,8 +66,9 @@ def page_person(
     now: dt.datetime,
     until: dt.datetime | None,
 ) -> tuple[list[dict[str, Any]], str]:
-    """The outbox rows that page ``handle`` by their rules for ``urgency`` (repeats before
-    ``until``, or a dozen when None), and how the timeline describes them."""
+    """The outbox rows that page ``handle`` by their rules for ``urgency`` (repeats due before
+    ``until``, when the next step fires; after the last step the tick writes them as they
+    come due), and how the timeline describes them."""
     person = reach.people.get(handle)
     rules = [r for r in reach.rules.get(handle, []) if r[0].urgency == urgency]
     if person is None or not rules:
@@ -82,7 +84,7 @@ def page_person(
         times = [first]
         if rule.repeat_seconds:
             step = dt.timedelta(seconds=rule.repeat_seconds)
-            while len(times) <= _MAX_REPEATS and (until is None or times[-1] + step < until):
+            while len(times) <= _MAX_REPEATS and until is not None and times[-1] + step < until:
                 times.append(times[-1] + step)
         for n, at in enumerate(times):
             row = outbox_row(
@@ -95,6 +97,51 @@ def page_person(
         extra = f", every {rule.repeat_seconds / 60:g} min" if rule.repeat_seconds else ""
         how.append(f"{contact.label} {_minutes((first - now).total_seconds())}{extra}")
     return rows, f"paged {handle}: " + "; ".join(how)
+
+
+def _repeating_rules(reach: Reach, handle: str, urgency: str) -> list[tuple[Any, Any, Any]]:
+    return [
+        r for r in reach.rules.get(handle, []) if r[0].urgency == urgency and r[0].repeat_seconds
+    ]
+
+
+def _next_repeat(
+    reach: Reach, paged: list[str], urgency: str, fired: dt.datetime
+) -> dt.datetime | None:
+    """When the first repeat of the last step's pages is due (None: nothing repeats)."""
+    times = [
+        fired + dt.timedelta(seconds=rule.delay_seconds + rule.repeat_seconds)
+        for handle in paged
+        for rule, _c, _ch in _repeating_rules(reach, handle, urgency)
+    ]
+    return min(times) if times else None
+
+
+def _repeats(
+    reach: Reach, climb: Any, incident: Any, steps: list[dict[str, Any]], now: dt.datetime
+) -> tuple[list[dict[str, Any]], dt.datetime | None]:
+    """The repeats of the last step's pages due by ``now``, and when the next is due."""
+    step, rnd = len(steps) - 1, climb.repeat
+    fired = climb.fired_at or now
+    payload = _payload(incident, climb.policy, step + 1, len(steps), climb.urgency, fired)
+    rows: list[dict[str, Any]] = []
+    upcoming: list[dt.datetime] = []
+    for handle in climb.paged:
+        mine = {**payload, "person": handle}
+        for rule, _contact, channel in _repeating_rules(reach, handle, climb.urgency):
+            first = fired + dt.timedelta(seconds=rule.delay_seconds)
+            every = dt.timedelta(seconds=rule.repeat_seconds)
+            due = min(_MAX_REPEATS, int((now - first) / every))
+            for n in range(1, due + 1):
+                row = outbox_row(
+                    key=f"p:{incident.id}:{rnd}:{step}:{handle}:{rule.id}:{n}", channel=channel,
+                    incident_id=incident.id, entry_id=None, payload=mine, now=now,
+                )  # fmt: skip
+                row["next_attempt_at"] = first + n * every
+                rows.append(row)
+            if due < _MAX_REPEATS:
+                upcoming.append(first + (due + 1) * every)
+    return rows, (min(upcoming) if upcoming else None)
 
 
 def _resolve(
@@ -146,8 +193,10 @@ def fire_due_steps(*, session: Session, now: dt.datetime | None = None, limit: i
             c.step,
             c.round,
             c.paged,
+            c.state,
+            c.fired_at,
         )
-        .where(c.state == "climbing", c.next_at <= now)
+        .where(c.state.in_(("climbing", "repeating")), c.next_at <= now)
         .order_by(c.next_at)
         .limit(limit)
     )
@@ -178,9 +227,19 @@ def fire_due_steps(*, session: Session, now: dt.datetime | None = None, limit: i
         if incident is None:
             continue
         steps = _steps(climb.steps)
+        if climb.state == "repeating":
+            made, again = _repeats(reach, climb, incident, steps, now)
+            rows.extend(made)
+            updates.append({
+                "pk": climb.incident_id, "new_step": climb.step, "new_round": climb.round,
+                "new_state": "repeating" if again else "done", "new_next_at": again,
+                "new_paged": list(climb.paged), "new_fired_at": climb.fired_at,
+            })  # fmt: skip
+            continue
         step, rnd, paged = climb.step, climb.round, list(climb.paged)
         next_at: dt.datetime | None = None
         state = "climbing"
+        fired_at = climb.fired_at
         for _ in range(len(steps) * (climb.repeat + 1)):
             spec = steps[step]
             delay = dt.timedelta(minutes=float(spec.get("delay_minutes", 0)))
@@ -197,7 +256,7 @@ def fire_due_steps(*, session: Session, now: dt.datetime | None = None, limit: i
                 made, said = page_person(
                     reach, handle, urgency=climb.urgency, key=f"{key}:{handle}",
                     incident_id=incident.id, payload=payload, now=now,
-                    until=None if last else now + delay,
+                    until=now if last else now + delay,
                 )  # fmt: skip
                 rows.extend(made)
                 lines.append(said)
@@ -226,11 +285,14 @@ def fire_due_steps(*, session: Session, now: dt.datetime | None = None, limit: i
                     incident.id, ACTOR, "escalation", f"{label}: " + "; ".join([*notes, *lines]), now,
                 ))  # fmt: skip
                 paged = [h for h in reached if not h.startswith("#")] or paged
+            if reached:
+                fired_at = now
             step += 1
             if step == len(steps):
                 step, rnd = 0, rnd + 1
             if rnd > climb.repeat:
-                state = "done"
+                again = _next_repeat(reach, paged, climb.urgency, now) if reached else None
+                state, next_at = ("repeating", again) if again else ("done", None)
                 break
             if reached:
                 next_at = now + delay
@@ -239,7 +301,8 @@ def fire_due_steps(*, session: Session, now: dt.datetime | None = None, limit: i
             state = "done"
         updates.append({
             "pk": climb.incident_id, "new_step": step, "new_round": rnd, "new_state": state,
-            "new_next_at": next_at if state == "climbing" else None, "new_paged": paged,
+            "new_next_at": next_at if state in ("climbing", "repeating") else None,
+            "new_paged": paged, "new_fired_at": fired_at,
         })  # fmt: skip
     rows.sort(key=lambda r: (r["channel_id"], r["next_attempt_at"]))
     write_rows(session, rows)

@@ -104,6 +104,7 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=12), nullable=False),
         sa.Column("next_at", vigil.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("paged", sa.JSON(), nullable=False),
+        sa.Column("fired_at", vigil.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("started_at", vigil.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["incident_id"],
