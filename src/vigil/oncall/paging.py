@@ -7,10 +7,11 @@ it when the incident is resolved or closed; stopping cancels the pages still wai
 
 The escalation job fires due steps. A step resolves its targets now (a schedule to who is
 on call, a person to their rules for the incident's urgency over verified contact methods),
-writes one outbox row per page (``p:INCIDENT:ROUND:STEP:RULE:N``, so a step pages each
-person once however many processes run it), records the step and every person paged on
-the timeline, and schedules the next step after the step's delay. A step that reaches
-nobody is recorded and skipped at once. Rows are claimed with ``FOR UPDATE SKIP LOCKED``
+writes one outbox row per page (``p:INCIDENT:ROUND:STEP:PERSON:RULE:N``, so a step pages
+each person once however many processes run it), records the step and every person paged
+on the timeline, and schedules the next step after the step's delay. A step that reaches
+nobody is recorded and skipped at once. After the last step the climb is ``repeating``: the
+job writes each repeat of a person's repeating rules as it comes due, until acknowledged. Rows are claimed with ``FOR UPDATE SKIP LOCKED``
 on PostgreSQL, so two processes never fire the same step.
 """
 
@@ -49,7 +50,6 @@ __all__ = [
 
 _LOG = "timeline_entries"
 _E = TimelineEntry.__table__.c
-_MAX_REPEATS = 12  # pages per rule after the last step, until acknowledged
 ACTOR = "escalation"
 
 
