@@ -35,9 +35,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     from vigil.jobs import runners_for
     from vigil.notify import api as notify_api
     from vigil.notify import pages as notify_pages
+    from vigil.oncall import PAGING_FOR_LEARNING
     from vigil.oncall import api as oncall_api
     from vigil.oncall import schedules_api as oncall_schedules_api
     from vigil.postmortems import api as postmortems_api
+    from vigil.postmortems import learning_sources
 
     settings = settings or (store.settings if store else Settings())
     store = store or Store(settings)
@@ -74,6 +76,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.credentials = CredentialCache(settings.auth_cache_seconds)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
+    learning_sources.add_learning_source(PAGING_FOR_LEARNING)
     app.include_router(postmortems_api.router)
     app.include_router(incidents_api.router)
     app.include_router(analytics_api.router)

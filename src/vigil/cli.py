@@ -16,8 +16,10 @@ from vigil.incidents import import_cli
 from vigil.ingest import cli as ingest_cli
 from vigil.jobs import cli as jobs_cli
 from vigil.notify import cli as notify_cli
+from vigil.oncall import PAGING_FOR_LEARNING
 from vigil.oncall import cli as oncall_cli
 from vigil.postmortems import cli as postmortems_cli
+from vigil.postmortems import learning_sources
 from vigil.server import serve
 
 __all__ = ["app", "main"]
@@ -63,6 +65,7 @@ ingest_cli.register(app)
 jobs_cli.register(app)
 notify_cli.register(app)
 oncall_cli.register(app, report_cli.app)
+learning_sources.add_learning_source(PAGING_FOR_LEARNING)
 app.add_typer(db_cli.app, name="db")
 app.add_typer(auth_cli.app, name="token")
 app.add_typer(import_cli.app, name="import")

@@ -143,10 +143,12 @@ def test_worked_example_pages_chat_then_email_then_the_next_step_until_acknowled
         listed = json.loads(_sh("vigil list --assignee bob --json", env))
         by_assignee = json.loads(_sh("vigil report response --group-by assignee -f json", env))
         assert json.loads(_sh("vigil report paging --json", env))  # pages so far (clock: now)
+        learning = json.loads(_sh("vigil report learning", env))
     assert status["state"] == "acknowledged"
     assert "On call" in shown and "policy payments" in shown and "acknowledged" in shown
     assert [i["id"] for i in listed["items"]] == [ref]
     assert [(g["group"], g["mtta"]["count"]) for g in by_assignee] == [("bob", 1)]
+    assert first in {p["person"] for p in learning["paging"]}
     stats = {p.person: p for p in paging}
     assert stats["bob"].pages >= 1 and stats["bob"].acknowledged == 1
     assert stats[first].pages >= 1

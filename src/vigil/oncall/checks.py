@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,7 +26,7 @@ from vigil.oncall.models import (
 from vigil.oncall.shapes import load_shapes
 from vigil.oncall.wallclock import zone
 
-__all__ = ["Finding", "PersonStats", "check_coverage", "paging_stats"]
+__all__ = ["Finding", "PersonStats", "check_coverage", "paging_for_learning", "paging_stats"]
 
 Span = tuple[dt.datetime, dt.datetime]
 
@@ -207,3 +208,22 @@ def paging_stats(
     for stats in out.values():
         stats.median_ack_seconds = statistics.median(stats._acks) if stats._acks else None
     return sorted(out.values(), key=lambda s: s.person)
+
+
+def paging_for_learning(
+    session: Session, start: dt.datetime, end: dt.datetime
+) -> dict[str, list[dict[str, Any]]]:
+    """The learning report's paging part: who was paged how often, off hours, how fast."""
+    return {
+        "paging": [
+            {
+                "person": s.person,
+                "pages": s.pages,
+                "off_hours_pages": s.off_hours_pages,
+                "incidents": s.incidents,
+                "acknowledged": s.acknowledged,
+                "median_ack_seconds": s.median_ack_seconds,
+            }
+            for s in paging_stats(session=session, start=start, end=end)
+        ]
+    }

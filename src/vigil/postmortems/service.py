@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError as PydanticValidationError
@@ -12,6 +14,7 @@ from vigil.db import utcnow
 from vigil.errors import ConflictError, NotFoundError, ValidationError
 from vigil.incidents import Incident, IncidentChange, apply_change
 from vigil.incidents import service as incidents
+from vigil.postmortems.learning_sources import LEARNING_SOURCES
 from vigil.postmortems.models import Postmortem, PostmortemTimelineEntry
 from vigil.postmortems.schemas import (
     PostmortemRead,
@@ -256,7 +259,7 @@ def read_postmortem(*, session: Session, ref: str) -> PostmortemRead:
 
 def learning_report(*, session: Session, start: Any, end: Any) -> dict[str, list[dict[str, Any]]]:
     """Count contributing-factor categories and root-cause categories of postmortems of
-    incidents detected in [start, end), most frequent first."""
+    incidents detected in [start, end), most frequent first; plus each registered source."""
     from collections import Counter
 
     factors: Counter[str] = Counter()
@@ -270,7 +273,14 @@ def learning_report(*, session: Session, start: Any, end: Any) -> dict[str, list
         for factor in _sections(pm).contributing_factors:
             factors[factor.category.strip().lower()] += 1
         causes[(pm.root_cause_category or "uncategorized").strip().lower()] += 1
-    return {
+    report = {
         "contributing_factors": [{"category": k, "count": v} for k, v in factors.most_common()],
         "root_cause_categories": [{"category": k, "count": v} for k, v in causes.most_common()],
     }
+    for source in LEARNING_SOURCES:
+        module, _, name = source.partition(":")
+        part: Callable[..., dict[str, list[dict[str, Any]]]] = getattr(
+            importlib.import_module(module), name
+        )
+        report.update(part(session, start, end))
+    return report
