@@ -46,6 +46,13 @@ def keyed(settings: Settings) -> Iterator[Store]:
     store.close()
 
 
+def _admin_token(store: Store) -> str:
+    from vigil.auth import create_token
+
+    with store.write() as session:
+        return create_token(session=session, name=f"admin-{new_key()[:8]}", scopes=["admin"])[1]
+
+
 def _tick(store: Store, now: dt.datetime) -> int:
     with store.write() as session:
         follow_incident_changes(session=session, now=now)
@@ -397,6 +404,16 @@ def test_a_persons_token_names_them_and_bad_input_names_the_field(keyed: Store) 
             noted = client.post(
                 f"/api/v1/incidents/{ref}/notes", json={"text": "looking"}, headers=h
             )
+            made = client.post(
+                "/api/v1/people/ann/tokens",
+                json={"name": "ann-phone", "scopes": ["write"]},
+                headers={"Authorization": f"Bearer {_admin_token(keyed)}"},
+            )
+            by_api = client.post(
+                f"/api/v1/incidents/{ref}/notes",
+                json={"text": "from my phone"},
+                headers={"Authorization": f"Bearer {made.json()['token']}"},
+            )
             bad_zone = client.post(
                 "/api/v1/people",
                 json={"handle": "bo", "name": "Bo", "time_zone": "Mars/Olympus"},
@@ -415,6 +432,8 @@ def test_a_persons_token_names_them_and_bad_input_names_the_field(keyed: Store) 
                 f"/api/v1/incidents/{ref}/roles/captain", json={"person": "ann"}, headers=h
             )
     assert noted.status_code == 201 and noted.json()["actor"] == "ann"
+    assert made.status_code == 201 and made.json()["person"] == "ann"
+    assert by_api.status_code == 201 and by_api.json()["actor"] == "ann"
     for r, field in (
         (bad_zone, "time_zone"),
         (bad_handle, "handle"),

@@ -12,6 +12,7 @@ from vigil.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from vigil.auth.integrations import RECEIVER_PATHS
+    from vigil.auth.schemas import TokenCreate, TokenCreated, TokenRead
     from vigil.auth.service import (
         FEED_SCOPE,
         Principal,
@@ -25,6 +26,9 @@ __all__ = [
     "FEED_SCOPE",
     "RECEIVER_PATHS",
     "Principal",
+    "TokenCreate",
+    "TokenCreated",
+    "TokenRead",
     "authenticate",
     "count_active_tokens",
     "create_token",
@@ -32,6 +36,9 @@ __all__ = [
 ]
 
 _EXPORTS = {
+    "TokenCreate": "schemas",
+    "TokenCreated": "schemas",
+    "TokenRead": "schemas",
     "FEED_SCOPE": "service",
     "Principal": "service",
     "RECEIVER_PATHS": "integrations",

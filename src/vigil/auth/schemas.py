@@ -29,6 +29,7 @@ class TokenRead(BaseModel):
     name: str
     prefix: str
     scopes: list[str]
+    person: str | None = Field(default=None, description="The person it belongs to, if any.")
     created_at: dt.datetime
     revoked_at: dt.datetime | None
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from vigil.auth import Principal
+from vigil.auth import Principal, TokenCreate, TokenCreated, TokenRead
 from vigil.oncall import people
 from vigil.oncall.schemas import (
     ContactCreate,
@@ -157,6 +157,19 @@ async def send_test_page_now(handle: str, store: StoreDep, _who: Writer) -> list
 
     sent = await run_in_threadpool(send_test_page, store, handle)
     return [SendResult(label=label, delivered=a.ok, answer=a.detail) for label, a in sent]
+
+
+@router.post("/people/{handle}/tokens", status_code=201, response_model=TokenCreated)
+def create_person_token(
+    handle: str, data: TokenCreate, store: StoreDep, _who: Admin
+) -> TokenCreated:
+    """Create an API token that belongs to the person (the timeline names them); the secret
+    is in this response only."""
+    with store.write() as session:
+        token, secret = people.create_person_token(
+            session=session, handle=handle, name=data.name, scopes=data.scopes
+        )
+        return TokenCreated(**TokenRead.model_validate(token).model_dump(), token=secret)
 
 
 @router.get("/oncall/stats", response_model=list[PersonStatsRead])
