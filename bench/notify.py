@@ -23,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -295,13 +296,16 @@ def _batches(n: int) -> list[list[dict[str, str]]]:
     return out
 
 
-def _ingest_cpu(with_channel: bool, batches: list[list[dict[str, str]]]) -> tuple[float, int]:
-    """Server CPU seconds to ingest ``batches`` (and deliver what they owe); messages sent."""
+def ingest_cpu(
+    batches: list[list[dict[str, str]]], setup: Callable[[Store, str], None] | None = None
+) -> tuple[float, int]:
+    """Server CPU seconds to ingest ``batches`` (and deliver what they owe) after ``setup``
+    (given a store and the receiver's URL) prepared the database; messages received."""
     with database("sqlite") as base, webhook_receiver() as hook:
         settings = _keyed(base)
-        if with_channel:
+        if setup is not None:
             store = Store(settings)
-            _channel(store, hook.url)
+            setup(store, hook.url)
             store.close()
         port = free_port()
         proc, token = _serve(settings, port)
@@ -324,7 +328,7 @@ def bench_ingest_cpu(rounds: int = 3, n: int = 60) -> None:
     plain, channel, sent = [], [], 0
     for r in range(rounds):
         for with_channel in (False, True) if r % 2 == 0 else (True, False):
-            cpu, messages = _ingest_cpu(with_channel, batches)
+            cpu, messages = ingest_cpu(batches, _channel if with_channel else None)
             (channel if with_channel else plain).append(cpu)
             sent = max(sent, messages)
     a, b = statistics.median(plain), statistics.median(channel)

@@ -32,7 +32,7 @@ from tests.oncall.builders import person, policy
 from tests.server import free_port
 
 from bench.databases import database
-from bench.notify import _batches, _cpu_seconds, _serve, _stop
+from bench.notify import _batches, _serve, _stop, ingest_cpu
 from vigil.config import Settings
 from vigil.crypto import new_key
 from vigil.db.store import Store
@@ -265,28 +265,9 @@ def bench_page_latency(n: int = 100) -> None:
     )
 
 
-def _ingest_cpu(with_policy: bool, batches: list[list[dict[str, str]]]) -> tuple[float, int]:
-    """Server CPU seconds to ingest ``batches`` (and page what they owe); messages received."""
-    with database("sqlite") as base, webhook_receiver() as hook:
-        settings: Settings = base.model_copy(update={"secret_key": SecretStr(new_key())})
-        if with_policy:
-            store = Store(settings)
-            person(store, "ann", hook.url)
-            policy(store, "default", (5, ["person:ann"]))
-            store.close()
-        port = free_port()
-        proc, token = _serve(settings, port)
-        try:
-            h = {"Authorization": f"Bearer {token}"}
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=h, timeout=60) as c:
-                c.post("/api/v1/events", json=batches[0])  # warm up
-                before = _cpu_seconds(proc.pid)
-                for batch in batches[1:]:
-                    assert c.post("/api/v1/events", json=batch).status_code == 202
-                time.sleep(2.0)  # let paging finish what the batches owe
-                return _cpu_seconds(proc.pid) - before, len(hook.received)
-        finally:
-            _stop(proc)
+def _one_policy(store: Store, url: str) -> None:
+    person(store, "ann", url)
+    policy(store, "default", (5, ["person:ann"]))
 
 
 def bench_ingest_with_policy(rounds: int = 3, n: int = 40) -> None:
@@ -295,7 +276,7 @@ def bench_ingest_with_policy(rounds: int = 3, n: int = 40) -> None:
     plain, paging, sent = [], [], 0
     for r in range(rounds):
         for with_policy in (False, True) if r % 2 == 0 else (True, False):
-            cpu, messages = _ingest_cpu(with_policy, batches)
+            cpu, messages = ingest_cpu(batches, _one_policy if with_policy else None)
             (paging if with_policy else plain).append(cpu)
             sent = max(sent, messages)
     a, b = statistics.median(plain), statistics.median(paging)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from typing import Annotated, Any, ClassVar
 
@@ -31,6 +32,7 @@ __all__ = [
     "ShortText",
     "Tags",
     "as_instant",
+    "require_name",
     "require_one_of",
 ]
 
@@ -53,6 +55,20 @@ def as_instant(value: dt.datetime, *, field: str | None = None) -> dt.datetime:
             field=field,
         )
     return utc
+
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+
+
+def require_name(name: str, *, field: str = "name") -> str:
+    """Return ``name`` if it is a short name (channels, schedules, layers, policies), else
+    raise naming the field and what is allowed."""
+    if not _NAME.match(name):
+        raise ValidationError(
+            f"{field}: 1-100 letters, digits, '_', '.' or '-', starting with a letter or digit",
+            field=field,
+        )
+    return name
 
 
 #: The largest row id any backend stores (PostgreSQL's integer); larger ids cannot exist.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from vigil.notify.rules import DEFAULT_EVENTS, DEFAULT_SEVERITIES, EVENTS
 from vigil.notify.schemas import DeliveryStep, NotificationRead
 from vigil.notify.senders import check_apprise_url, check_webhook_url
 from vigil.notify.threads import BOT_KINDS, parse_bot_url
+from vigil.validation import require_name
 
 __all__ = [
     "NewChannel",
@@ -41,7 +41,6 @@ __all__ = [
 ]
 
 _PERSONAL_KINDS = ("email", "sms", "voice")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 #: Messages per minute a new channel of each scheme may send (chat services throttle).
 _DEFAULT_RATES = {
     "slack-bot": 60,
@@ -82,15 +81,6 @@ class RouteSpec:
     labels: dict[str, str] | None = None
 
 
-def _check_name(name: str) -> str:
-    if not _NAME.match(name):
-        raise ValidationError(
-            "name: 1-100 letters, digits, '_', '.' or '-', starting with a letter or digit",
-            field="name",
-        )
-    return name
-
-
 def add_channel(
     *,
     session: Session,
@@ -108,7 +98,7 @@ def add_channel(
     A ``personal`` channel is a person's contact method (kinds email, sms and voice too):
     pages reach it, routes cannot, and channel lists leave it out."""
     if not personal:
-        _check_name(name)
+        require_name(name)
     box = SecretBox(settings)
     if not box.ready:
         raise ConflictError(

@@ -3,7 +3,6 @@ each takes (services, categories, labels, a minimum severity; the lowest priorit
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +16,7 @@ from vigil.incidents import normalize_severity, severity_rank
 from vigil.notify import get_channel
 from vigil.oncall.models import EscalationPolicy, Schedule
 from vigil.oncall.schedules import check_people
+from vigil.validation import require_name
 
 __all__ = [
     "FOLLOWER",
@@ -35,7 +35,6 @@ __all__ = [
 TARGET_KINDS = ("person", "schedule", "channel")
 #: The change-feed follower that starts and stops climbs (see :mod:`vigil.oncall.paging`).
 FOLLOWER = "escalation"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,11 +102,7 @@ def start_following(*, session: Session) -> None:
 
 def add_policy(*, session: Session, spec: PolicySpec) -> EscalationPolicy:
     """Add an escalation policy."""
-    if not _NAME.match(spec.name):
-        raise ValidationError(
-            "name: 1-100 letters, digits, '_', '.' or '-', starting with a letter or digit",
-            field="name",
-        )
+    require_name(spec.name)
     if session.execute(
         select(EscalationPolicy.id).where(EscalationPolicy.name == spec.name)
     ).first():

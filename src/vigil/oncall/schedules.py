@@ -18,7 +18,8 @@ from vigil.oncall.hours import parse_windows
 from vigil.oncall.icalendar_layers import imported_layer
 from vigil.oncall.models import Override, Person, Schedule, ScheduleLayer
 from vigil.oncall.shapes import load_shapes, people_index
-from vigil.oncall.wallclock import UTC, zone
+from vigil.oncall.wallclock import zone
+from vigil.validation import as_instant, require_name
 
 __all__ = [
     "OVERRIDE_KINDS",
@@ -41,7 +42,6 @@ __all__ = [
 
 SHIFTS = {"hourly": 60, "daily": 1440, "weekly": 10080}
 OVERRIDE_KINDS = ("add", "remove", "replace")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _LENGTH = re.compile(r"^(\d+)\s*(m|h|d|w)$")
 _UNIT = {"m": 1, "h": 60, "d": 1440, "w": 10080}
 _MAX_SPAN = dt.timedelta(days=800)
@@ -65,15 +65,6 @@ class LayerSpec:
     ical_mode: str = "on_call"
 
 
-def _check_name(name: str, field: str = "name") -> str:
-    if not _NAME.match(name):
-        raise ValidationError(
-            f"{field}: 1-100 letters, digits, '_', '.' or '-', starting with a letter or digit",
-            field=field,
-        )
-    return name
-
-
 def get_schedule(*, session: Session, name: str) -> Schedule:
     """The schedule called ``name``."""
     found = session.execute(select(Schedule).where(Schedule.name == name)).scalar_one_or_none()
@@ -86,7 +77,7 @@ def add_schedule(
     *, session: Session, name: str, time_zone: str = "UTC", description: str = ""
 ) -> Schedule:
     """Add an empty schedule in ``time_zone`` (its layers' default)."""
-    _check_name(name)
+    require_name(name)
     zone(time_zone)
     if session.execute(select(Schedule.id).where(Schedule.name == name)).first():
         raise ConflictError(f"a schedule named {name!r} already exists", field="name")
@@ -140,7 +131,7 @@ def _length_minutes(shift: str) -> int:
 def add_layer(*, session: Session, schedule: str, spec: LayerSpec) -> ScheduleLayer:
     """Add a layer on top of ``schedule``'s others (a higher layer wins)."""
     target = get_schedule(session=session, name=schedule)
-    _check_name(spec.name, "layer")
+    require_name(spec.name, field="layer")
     if session.execute(
         select(ScheduleLayer.id).where(
             ScheduleLayer.schedule_id == target.id, ScheduleLayer.name == spec.name
@@ -214,14 +205,6 @@ def remove_layer(*, session: Session, schedule: str, layer: str) -> None:
         raise NotFoundError(f"schedule {schedule!r} has no layer {layer!r}", field="layer")
 
 
-def _utc(value: dt.datetime, field: str) -> dt.datetime:
-    if value.tzinfo is None:
-        raise ValidationError(
-            f"{field}: give a time zone offset (e.g. 2026-12-24T00:00+01:00)", field=field
-        )
-    return value.astimezone(UTC)
-
-
 def add_override(
     *,
     session: Session,
@@ -243,7 +226,7 @@ def add_override(
             field="kind",
             allowed=list(OVERRIDE_KINDS),
         )
-    start, end = _utc(start, "start"), _utc(end, "end")
+    start, end = as_instant(start, field="start"), as_instant(end, field="end")
     if not start < end or end - start > _MAX_SPAN:
         raise ValidationError("end: after start, and within 800 days of it", field="end")
     (who,) = check_people(session, [person], "person")
@@ -289,7 +272,7 @@ def who_is_on_call(
     *, session: Session, at: dt.datetime | None = None, schedules: Sequence[str] | None = None
 ) -> dict[str, final.Decision]:
     """Who is on call at ``at`` (default: now) on each schedule (all, or ``schedules``)."""
-    at = _utc(at, "at") if at else utcnow()
+    at = as_instant(at, field="at") if at else utcnow()
     shapes = load_shapes(session=session, start=at, end=at, names=schedules)
     return {name: final.on_call_at(shape, at) for name, shape in sorted(shapes.items())}
 
@@ -298,7 +281,7 @@ def final_schedule(
     *, session: Session, schedule: str, start: dt.datetime, end: dt.datetime
 ) -> list[final.Piece]:
     """``schedule``'s final schedule over [start, end), each piece naming what decided it."""
-    start, end = _utc(start, "start"), _utc(end, "end")
+    start, end = as_instant(start, field="start"), as_instant(end, field="end")
     if not start < end or end - start > _MAX_SPAN:
         raise ValidationError("end: after start, and within 800 days of it", field="end")
     get_schedule(session=session, name=schedule)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from vigil.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from vigil.oncall.models import Override, Schedule, SwapRequest
 from vigil.oncall.schedules import add_override, check_people, get_schedule
+from vigil.validation import as_instant
 
 __all__ = ["accept_swap", "list_swaps", "request_swap", "undo_swap"]
 
@@ -28,8 +29,9 @@ def request_swap(
     """``requester`` asks for someone to cover them on ``schedule`` in [start, end)."""
     target = get_schedule(session=session, name=schedule)
     (who,) = check_people(session, [requester], "requester")
-    if start.tzinfo is None or end.tzinfo is None or not start < end:
-        raise ValidationError("end: after start, both with a time zone offset", field="end")
+    start, end = as_instant(start, field="start"), as_instant(end, field="end")
+    if not start < end:
+        raise ValidationError("end: after start", field="end")
     swap = SwapRequest(schedule_id=target.id, requester=who, start=start, end=end, note=note[:2000])
     session.add(swap)
     session.flush()
