@@ -18,6 +18,7 @@ from vigil.web import (
     ERROR_RESPONSES,
     BodyLimitMiddleware,
     CredentialCache,
+    install_assets,
     install_error_handlers,
     media_responses,
 )
@@ -28,15 +29,21 @@ __all__ = ["create_app"]
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
     """Build the FastAPI app for ``settings`` (or an already open ``store``)."""
     from vigil.analytics import api as analytics_api
+    from vigil.analytics import pages as analytics_pages
     from vigil.auth import api as auth_api
+    from vigil.auth import pages as auth_pages
     from vigil.incidents import api as incidents_api
+    from vigil.incidents import detail_pages as incident_pages
+    from vigil.incidents import pages as incidents_pages
     from vigil.ingest import api as ingest_api
+    from vigil.ingest import pages as ingest_pages
     from vigil.ingest import pipeline as ingest_pipeline
     from vigil.jobs import runners_for
     from vigil.notify import api as notify_api
     from vigil.notify import pages as notify_pages
     from vigil.oncall import PAGING_FOR_LEARNING
     from vigil.oncall import api as oncall_api
+    from vigil.oncall import pages as oncall_pages
     from vigil.oncall import schedules_api as oncall_schedules_api
     from vigil.postmortems import api as postmortems_api
     from vigil.postmortems import learning_sources
@@ -64,6 +71,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             pipeline.stop()
 
     app = FastAPI(
+        docs_url=None,
+        redoc_url=None,
         title="Vigil",
         version=__version__,
         description="Incident management: detect, respond, resolve, learn.",
@@ -86,6 +95,10 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(oncall_api.router)
     app.include_router(oncall_schedules_api.router)
     app.include_router(notify_pages.router)
+    install_assets(app)
+    for pages in (auth_pages, analytics_pages, incidents_pages, incident_pages, oncall_pages,
+                  ingest_pages):  # fmt: skip
+        app.include_router(pages.router)
 
     @app.get(
         "/metrics",

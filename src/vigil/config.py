@@ -180,6 +180,20 @@ class Settings(BaseSettings):
         description="How long a server remembers a verified token or integration key; a "
         "revoked credential may keep working this long in other server processes.",
     )
+    session_hours: float = Field(
+        default=12.0,
+        gt=0,
+        le=24 * 90,
+        description="How long a browser stays signed in after logging in to the web pages.",
+    )
+    login_attempts: int = Field(
+        default=5,
+        ge=1,
+        description=(
+            "Failed logins allowed per account in 15 minutes (four times as many per "
+            "address) before further attempts are refused with 429 until the window passes."
+        ),
+    )
     heartbeat_check_seconds: float = Field(
         default=5.0,
         gt=0,

@@ -11,7 +11,8 @@ The tree::
     ├── ConflictError               the request clashes with stored state
     │   └── InvalidTransitionError  a lifecycle move the state machine forbids
     ├── AuthError                   missing, unknown or revoked credentials
-    │   └── PermissionDeniedError   valid credentials without the needed scope
+    │   ├── PermissionDeniedError   valid credentials without the needed scope
+    │   └── TooManyAttemptsError    too many failed logins; wait before trying again
     ├── PayloadTooLargeError        a request body over the configured limit
     └── DatabaseError               the store cannot do what was asked
         ├── SchemaOutOfDateError    the database needs ``vigil db upgrade``
@@ -38,6 +39,7 @@ __all__ = [
     "PayloadTooLargeError",
     "PermissionDeniedError",
     "SchemaOutOfDateError",
+    "TooManyAttemptsError",
     "ValidationError",
     "VigilError",
 ]
@@ -128,6 +130,13 @@ class PermissionDeniedError(AuthError):
 
     code = "forbidden"
     http_status = 403
+
+
+class TooManyAttemptsError(AuthError):
+    """Too many failed logins for an account or from an address in a short time."""
+
+    code = "too_many_attempts"
+    http_status = 429
 
 
 class PayloadTooLargeError(VigilError):

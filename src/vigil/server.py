@@ -26,6 +26,14 @@ def bootstrap_admin_token(store: Store) -> str | None:
         return secret
 
 
+def bootstrap_admin_login(store: Store) -> str | None:
+    """Create the first admin login when nobody can log in; return its password (shown once)."""
+    from vigil.oncall import people
+
+    with store.write() as session:
+        return people.ensure_first_admin(session=session)
+
+
 def tune_gc() -> None:
     """Make the cyclic garbage collector cheap for a long-running server.
 
@@ -55,7 +63,7 @@ def serve(
     port: Annotated[int | None, typer.Option("--port", help="Default: VIGIL_PORT or 8000.")] = None,
     log_level: Annotated[str, typer.Option("--log-level")] = "info",
 ) -> None:
-    """Run the REST API (OpenAPI docs at /docs)."""
+    """Run the web pages and the REST API (at /, OpenAPI docs at /docs)."""
     import uvicorn
 
     from vigil.app import create_app
@@ -79,6 +87,11 @@ def serve(
         typer.echo(
             "Use it as 'Authorization: Bearer <token>'; make narrower ones with `vigil token create`."
         )
+    password = bootstrap_admin_login(store)
+    if password:
+        typer.echo("Nobody could log in to the web pages, so an admin login was created:")
+        typer.echo(f"  open {settings.base_url}/ and log in as 'admin' with password {password}")
+        typer.echo("It is shown only now; change it with `vigil people set-password admin`.")
     runfile = register_process(settings, store.url, "server")
     app = create_app(settings, store)
     tune_gc()

@@ -32,6 +32,7 @@ __all__ = [
     "ShortText",
     "Tags",
     "as_instant",
+    "parse_instant",
     "require_name",
     "require_one_of",
 ]
@@ -55,6 +56,35 @@ def as_instant(value: dt.datetime, *, field: str | None = None) -> dt.datetime:
             field=field,
         )
     return utc
+
+
+_RELATIVE = re.compile(r"^(?:-\s*)?(\d{1,6})\s*(m|min|h|d|w|y)\s*(?:ago)?$")
+_UNITS = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
+INSTANT_FORMATS = (
+    "ISO 8601, e.g. 2025-12-26 or 2025-12-26T14:30Z, or now, today, yesterday, 2h ago, -7d"
+)
+
+
+def parse_instant(text: str, *, field: str, now: dt.datetime | None = None) -> dt.datetime:
+    """Read a time typed by a person: ISO 8601 (naive = UTC) or a relative form."""
+    value = text.strip().lower()
+    now = now or dt.datetime.now(dt.UTC)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    named = {"now": now, "today": midnight, "yesterday": midnight - dt.timedelta(days=1)}
+    if value in named:
+        return named[value]
+    relative = _RELATIVE.match(value)
+    if relative:
+        return as_instant(
+            now - dt.timedelta(seconds=int(relative[1]) * _UNITS[relative[2]]), field=field
+        )
+    try:
+        parsed = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValidationError(
+            f"{field}: {text[:60]!r} is not a time; use {INSTANT_FORMATS}", field=field
+        ) from None
+    return as_instant(parsed, field=field)
 
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")

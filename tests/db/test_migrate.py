@@ -16,6 +16,7 @@ from vigil.config import Settings
 from vigil.db import migrate
 from vigil.db.registry import all_metadata
 from vigil.db.runfiles import register_process
+from vigil.db.schema import include_object
 from vigil.db.store import SCHEMA_REVISION, Store
 from vigil.errors import MigrationError, SchemaOutOfDateError
 
@@ -30,7 +31,8 @@ def test_schema_revision_constant_is_the_alembic_head() -> None:
 
 def test_models_and_migrations_agree(store: Store) -> None:
     with store.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), all_metadata())
+        context = MigrationContext.configure(conn, opts={"include_object": include_object})
+        diff = compare_metadata(context, all_metadata())
     assert diff == []
 
 

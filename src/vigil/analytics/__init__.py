@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING
 from vigil.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from vigil.analytics.reports import parse_window
+    from vigil.analytics.reports import csv_safe, parse_window
     from vigil.analytics.service import fingerprint_recurrence, incidents_summary, recurrence_rate
 
 __all__ = [
+    "csv_safe",
     "fingerprint_recurrence",
     "incidents_summary",
     "parse_window",
@@ -22,6 +23,7 @@ __all__ = [
 ]
 
 _EXPORTS = {
+    "csv_safe": "reports",
     "fingerprint_recurrence": "service",
     "incidents_summary": "service",
     "parse_window": "reports",

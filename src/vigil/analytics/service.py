@@ -163,3 +163,29 @@ def fingerprint_recurrence(
         "window_days": days,
         "text": f"{count}{suffix} time in {days} days",
     }
+
+
+def weekly_by_severity(
+    *, session: Session, start: dt.datetime, end: dt.datetime
+) -> tuple[list[dt.date], dict[str, list[int]]]:
+    """Count incidents detected in [start, end) per week (weeks start on Monday, UTC) and
+    severity; return the weeks and, per severity, one count per week."""
+    first = (
+        start.astimezone(dt.UTC) - dt.timedelta(days=start.astimezone(dt.UTC).weekday())
+    ).date()
+    weeks = []
+    day = first
+    while day < end.astimezone(dt.UTC).date() + dt.timedelta(days=1):
+        weeks.append(day)
+        day += dt.timedelta(days=7)
+    counts = {s: [0] * len(weeks) for s in SEVERITIES}
+    rows = session.execute(
+        select(Incident.detected_at, Incident.severity).where(
+            Incident.detected_at >= start, Incident.detected_at < end
+        )
+    )
+    for at, severity in rows:
+        index = (at.astimezone(dt.UTC).date() - first).days // 7
+        if severity in counts and 0 <= index < len(weeks):
+            counts[severity][index] += 1
+    return weeks, counts

@@ -12,6 +12,18 @@ from vigil.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from vigil.auth.integrations import RECEIVER_PATHS
+    from vigil.auth.logins import (
+        ROLE_SCOPES,
+        ROLES,
+        SignedIn,
+        account_count,
+        check_login,
+        end_session,
+        role_of,
+        set_password,
+        signed_in,
+        start_session,
+    )
     from vigil.auth.schemas import TokenCreate, TokenCreated, TokenRead
     from vigil.auth.service import (
         FEED_SCOPE,
@@ -25,14 +37,24 @@ if TYPE_CHECKING:
 __all__ = [
     "FEED_SCOPE",
     "RECEIVER_PATHS",
+    "ROLES",
+    "ROLE_SCOPES",
     "Principal",
+    "SignedIn",
     "TokenCreate",
     "TokenCreated",
     "TokenRead",
+    "account_count",
     "authenticate",
+    "check_login",
     "count_active_tokens",
     "create_token",
+    "end_session",
     "require_scope",
+    "role_of",
+    "set_password",
+    "signed_in",
+    "start_session",
 ]
 
 _EXPORTS = {
@@ -42,6 +64,16 @@ _EXPORTS = {
     "FEED_SCOPE": "service",
     "Principal": "service",
     "RECEIVER_PATHS": "integrations",
+    "ROLE_SCOPES": "logins",
+    "ROLES": "logins",
+    "SignedIn": "logins",
+    "account_count": "logins",
+    "check_login": "logins",
+    "end_session": "logins",
+    "role_of": "logins",
+    "set_password": "logins",
+    "signed_in": "logins",
+    "start_session": "logins",
     "authenticate": "service",
     "count_active_tokens": "service",
     "create_token": "service",

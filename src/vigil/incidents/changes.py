@@ -38,6 +38,7 @@ from vigil.db import (
     uuid7,
 )
 from vigil.errors import ConflictError
+from vigil.incidents import search
 from vigil.incidents.change_values import (
     Change,
     IncidentChange,
@@ -188,10 +189,16 @@ def _insert_incident(session: Session, new: NewIncident, returning: bool) -> tup
         "message": f"Declared {new.severity} {new.category} incident: {new.title}",
         "changes": {"status": {"from": None, "to": status}},
     }
+    text_parts = (new.description, new.root_cause or "", new.resolution or "")
+    search.index_new_incident(conn, pk, new.title, " ".join(text_parts))
     if returning:
         return pk, int(_INSERT_ENTRY_RETURNING.execute(conn, entry).fetchone()[0])
     _INSERT_ENTRY.execute(conn, entry)
     return pk, None
+
+
+#: Incident columns the search index holds (with the notes).
+_SEARCHED = frozenset({"title", "description", "root_cause", "resolution"})
 
 
 def _check_rules(change: IncidentChange) -> None:
@@ -236,6 +243,8 @@ def apply_change(*, session: Session, change: Change) -> Applied:
         if cursor.rowcount != 1:
             raise _conflict([change])
     entry_id = int(_INSERT_ENTRY_RETURNING.execute(conn, _entry_row(change)).fetchone()[0])
+    if _changes_text(change):
+        search.index_incidents(conn, [change.incident_id])
     _sync_loaded(session, [change], now)
     return Applied(change.incident_id, entry_id)
 
@@ -276,7 +285,15 @@ def _write_run(session: Session, run: Sequence[IncidentChange]) -> None:
         if _update_for(run[0].shape).executemany(conn, params) != len(run):
             raise _conflict(run)
     _INSERT_ENTRY.executemany(conn, [_entry_row(c) for c in run])
+    search.index_incidents(conn, [c.incident_id for c in run if _changes_text(c)])
     _sync_loaded(session, run, now)
+
+
+def _changes_text(change: IncidentChange) -> bool:
+    """Whether the change alters what full-text search finds (a note, a text field)."""
+    return change.kind == "note" or not _SEARCHED.isdisjoint(
+        change.fields.keys() | change.fill.keys()
+    )
 
 
 def count_sightings(*, session: Session, sightings: Mapping[int, Sightings]) -> None:

@@ -117,7 +117,11 @@ class IncidentFilter(_Input):
     assignee: str | None = Field(default=None, description="Handle of the person assigned.")
     since: Instant | None = None
     until: Instant | None = None
-    q: str | None = Field(default=None, description="Text in ID, title or description.")
+    q: str | None = Field(
+        default=None,
+        description="An incident ID, or words that must all appear in its title, text, notes "
+        "or postmortem (the last word also as a prefix).",
+    )
 
 
 class IncidentRead(BaseModel):

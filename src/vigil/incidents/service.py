@@ -13,13 +13,14 @@ import uuid as uuid_mod
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, or_, select, text
+from sqlalchemy import ColumnElement, Select, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from vigil.config import Settings
 from vigil.db import lock_keys, utcnow
 from vigil.errors import ConflictError, NotFoundError, ValidationError
 from vigil.incidents import changes as writer
+from vigil.incidents import search
 from vigil.incidents.ids import next_human_id
 from vigil.incidents.lifecycle import (
     ACTIVE_STATUSES,
@@ -36,8 +37,10 @@ __all__ = [
     "add_note",
     "create_incident",
     "decode_cursor",
+    "filtered_select",
     "find_active_by_dedup_key",
     "get_incident",
+    "incidents_by_id",
     "insert_incident",
     "list_incidents",
     "list_timeline",
@@ -248,6 +251,13 @@ def add_note(*, session: Session, ref: str, text: str, actor: str) -> TimelineEn
     return session.get_one(TimelineEntry, applied.entry_id)
 
 
+def incidents_by_id(*, session: Session, ids: Sequence[int]) -> Sequence[Incident]:
+    """Return the incidents with these row ids (any order)."""
+    if not ids:
+        return []
+    return session.execute(select(Incident).where(Incident.id.in_(ids))).scalars().all()
+
+
 def list_timeline(*, session: Session, ref: str) -> Sequence[TimelineEntry]:
     """Return an incident's timeline, oldest first."""
     incident = get_incident(session=session, ref=ref)
@@ -279,7 +289,18 @@ def decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
     return at, number
 
 
-def _filtered(settings: Settings, filters: IncidentFilter) -> Select[Any]:
+def _text_matches(session: Session, query: str) -> ColumnElement[bool]:
+    """The incident's ID is ``query`` (any case), or its text matches every word of it."""
+    by_id = func.upper(Incident.human_id) == query.strip().upper()
+    found = search.matching_ids_sql(session, query)
+    if found is None:
+        return by_id
+    sql, params = found
+    return or_(by_id, Incident.id.in_(text(sql).bindparams(**params)))
+
+
+def filtered_select(session: Session, settings: Settings, filters: IncidentFilter) -> Select[Any]:
+    """Select the incidents matching ``filters`` (no order, no limit)."""
     stmt = select(Incident)
     if filters.status:
         stmt = stmt.where(Incident.status.in_([normalize_status(s) for s in filters.status]))
@@ -297,16 +318,7 @@ def _filtered(settings: Settings, filters: IncidentFilter) -> Select[Any]:
     if filters.until is not None:
         stmt = stmt.where(Incident.detected_at < filters.until)
     if filters.q:
-        # The text is matched literally: % and _ typed by the user are not wildcards.
-        literal = filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{literal}%"
-        stmt = stmt.where(
-            or_(
-                Incident.human_id.ilike(pattern, escape="\\"),
-                Incident.title.ilike(pattern, escape="\\"),
-                Incident.description.ilike(pattern, escape="\\"),
-            )
-        )
+        stmt = stmt.where(_text_matches(session, filters.q))
     return stmt
 
 
@@ -321,7 +333,7 @@ def list_incidents(
     """Return incidents newest first and the cursor of the next page (None at the end)."""
     if not 1 <= limit <= 1000:
         raise ValidationError(f"limit {limit} must be between 1 and 1000", field="limit")
-    stmt = _filtered(settings, filters or IncidentFilter())
+    stmt = filtered_select(session, settings, filters or IncidentFilter())
     if cursor:
         when, pk = decode_cursor(cursor)
         stmt = stmt.where(

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vigil.auth import create_token
+from vigil.auth import account_count, create_token, set_password
 from vigil.config import Settings
 from vigil.db import utcnow
 from vigil.errors import ConflictError, NotFoundError, ValidationError
@@ -34,6 +34,7 @@ __all__ = [
     "confirm_contact",
     "contact_channel_name",
     "create_person_token",
+    "ensure_first_admin",
     "get_contact",
     "get_person",
     "list_contacts",
@@ -366,3 +367,16 @@ def create_person_token(
     """A token that belongs to ``handle``: writes with it are recorded as that person."""
     person = get_person(session=session, handle=handle)
     return create_token(session=session, name=name, scopes=scopes, person=person.handle)
+
+
+def ensure_first_admin(*, session: Session, handle: str = "admin") -> str | None:
+    """Give a new installation an admin who can log in; return the password (shown once).
+
+    Nothing happens once anyone can log in. The person ``handle`` is added if missing."""
+    if account_count(session=session):
+        return None
+    if session.execute(select(Person.id).where(Person.handle == handle)).scalar() is None:
+        add_person(session=session, handle=handle, name="Administrator")
+    password = secrets.token_urlsafe(15)
+    set_password(session=session, handle=handle, password=password, role="admin")
+    return password

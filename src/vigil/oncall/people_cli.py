@@ -115,6 +115,30 @@ def remove(ctx: typer.Context, handle: Annotated[str, typer.Argument()]) -> None
     typer.echo(f"removed {handle}")
 
 
+@people_app.command("set-password")
+def set_password(
+    ctx: typer.Context,
+    handle: Annotated[str, typer.Argument()],
+    role: Annotated[
+        str | None,
+        typer.Option("--role", help="viewer, responder or admin (default: keep; new: viewer)."),
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Set the password (and role) a person logs in to the web pages with."""
+    from vigil.auth import set_password as set_login
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with get_store(ctx).write() as session:
+        given = set_login(session=session, handle=handle, password=password, role=role)
+    typer.echo(f"{handle} can log in as {given}; their other sessions were signed out")
+
+
 @contact_app.command("add")
 def contact_add(
     ctx: typer.Context,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from vigil.lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from vigil.web.assets import install_assets
     from vigil.web.dependencies import (
         CredentialCache,
         ReadSession,
@@ -33,25 +34,52 @@ if TYPE_CHECKING:
         media_responses,
         respond_with_error,
     )
+    from vigil.web.pages import (
+        SESSION_COOKIE,
+        Admin,
+        AdminViewer,
+        Member,
+        Responder,
+        ResponderViewer,
+        Viewer,
+        field_errors,
+        form_values,
+        redirect,
+        render,
+        render_fragment,
+    )
     from vigil.web.routing import BodyLimitMiddleware, VigilRoute
 
 __all__ = [
     "ERROR_RESPONSES",
+    "SESSION_COOKIE",
+    "Admin",
+    "AdminViewer",
     "BodyLimitMiddleware",
     "CredentialCache",
     "ErrorResponse",
+    "Member",
     "ReadSession",
+    "Responder",
+    "ResponderViewer",
     "StoreDep",
+    "Viewer",
     "VigilRoute",
     "bearer",
     "calendar_reader",
     "error_body",
+    "field_errors",
+    "form_values",
     "get_store",
     "ingest_sender",
+    "install_assets",
     "install_error_handlers",
     "integration_identity",
     "integration_sender",
     "media_responses",
+    "redirect",
+    "render",
+    "render_fragment",
     "requires",
     "respond_with_error",
     "sender_of",
@@ -59,6 +87,19 @@ __all__ = [
 ]
 
 _EXPORTS = {
+    "field_errors": "pages",
+    "form_values": "pages",
+    "SESSION_COOKIE": "pages",
+    "Admin": "pages",
+    "AdminViewer": "pages",
+    "Member": "pages",
+    "Responder": "pages",
+    "ResponderViewer": "pages",
+    "Viewer": "pages",
+    "redirect": "pages",
+    "render": "pages",
+    "render_fragment": "pages",
+    "install_assets": "assets",
     "BodyLimitMiddleware": "routing",
     "CredentialCache": "dependencies",
     "ERROR_RESPONSES": "errors",

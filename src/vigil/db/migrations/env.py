@@ -5,9 +5,11 @@ from __future__ import annotations
 from alembic import context
 
 from vigil.db.registry import all_metadata
+from vigil.db.schema import include_object
 
 config = context.config
 target_metadata = all_metadata()
+
 
 if context.is_offline_mode():
     context.configure(
@@ -26,6 +28,7 @@ else:
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
