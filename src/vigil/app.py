@@ -32,21 +32,26 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     from vigil.analytics import pages as analytics_pages
     from vigil.auth import api as auth_api
     from vigil.auth import pages as auth_pages
+    from vigil.auth import settings_pages as access_settings
     from vigil.incidents import api as incidents_api
     from vigil.incidents import detail_pages as incident_pages
     from vigil.incidents import pages as incidents_pages
     from vigil.ingest import api as ingest_api
     from vigil.ingest import pages as ingest_pages
     from vigil.ingest import pipeline as ingest_pipeline
+    from vigil.ingest import settings_pages as monitoring_settings
     from vigil.jobs import runners_for
     from vigil.notify import api as notify_api
     from vigil.notify import pages as notify_pages
+    from vigil.notify import settings_pages as channel_settings
     from vigil.oncall import PAGING_FOR_LEARNING
     from vigil.oncall import api as oncall_api
     from vigil.oncall import pages as oncall_pages
     from vigil.oncall import schedules_api as oncall_schedules_api
+    from vigil.oncall import settings_pages as people_settings
     from vigil.postmortems import api as postmortems_api
     from vigil.postmortems import learning_sources
+    from vigil.postmortems import pages as postmortems_pages
 
     settings = settings or (store.settings if store else Settings())
     store = store or Store(settings)
@@ -97,7 +102,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(notify_pages.router)
     install_assets(app)
     for pages in (auth_pages, analytics_pages, incidents_pages, incident_pages, oncall_pages,
-                  ingest_pages):  # fmt: skip
+                  ingest_pages, postmortems_pages, access_settings, monitoring_settings,
+                  channel_settings, people_settings):  # fmt: skip
         app.include_router(pages.router)
 
     @app.get(

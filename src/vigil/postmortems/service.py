@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from vigil.db import utcnow
 from vigil.errors import ConflictError, NotFoundError, ValidationError
-from vigil.incidents import Incident, IncidentChange, apply_change
+from vigil.incidents import Incident, IncidentChange, apply_change, search
 from vigil.incidents import service as incidents
 from vigil.postmortems.learning_sources import LEARNING_SOURCES
 from vigil.postmortems.models import Postmortem, PostmortemTimelineEntry
@@ -79,6 +79,7 @@ def create_postmortem(*, session: Session, ref: str, actor: str, kind: str = "fu
     )
     session.add(pm)
     session.flush()
+    _index_text(session, pm)
     entries = [
         TimelineItemCreate(
             at=e.at, event=e.message, component=e.actor, evidence=f"timeline:{e.kind}"
@@ -87,6 +88,24 @@ def create_postmortem(*, session: Session, ref: str, actor: str, kind: str = "fu
     ]
     add_timeline_entries(session=session, postmortem=pm, items=entries, source="incident")
     return pm
+
+
+def _strings(value: Any) -> list[str]:
+    """Every text inside a JSON value (section contents), depth first."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _strings(v)]
+    if isinstance(value, list):
+        return [t for v in value for t in _strings(v)]
+    return []
+
+
+def _index_text(session: Session, pm: Postmortem) -> None:
+    """Give full-text search the postmortem's words (title, sections, whys)."""
+    texts = [pm.title, pm.summary, pm.problem_statement, pm.root_cause, *_strings(pm.whys),
+             *_strings(pm.sections)]  # fmt: skip
+    search.index_postmortem(session=session, incident_id=pm.incident_id, texts=texts)
 
 
 def _sections(pm: Postmortem) -> Sections:
@@ -119,6 +138,7 @@ def update_postmortem(
         set_status(pm, data.status)
     pm.updated_at = utcnow()
     session.flush()
+    _index_text(session, pm)
     if pm.status == "published" and was != "published":
         change = IncidentChange(
             incident.id, actor, "postmortem_published", "Postmortem published", utcnow()
@@ -144,6 +164,7 @@ def start_five_whys(*, session: Session, ref: str, facilitator: str, problem: st
     pm.whys = []
     pm.updated_at = utcnow()
     session.flush()
+    _index_text(session, pm)
     return pm
 
 
@@ -164,6 +185,7 @@ def add_why(
     pm.whys = [*pm.whys, why]
     pm.updated_at = utcnow()
     session.flush()
+    _index_text(session, pm)
     return why
 
 
@@ -182,6 +204,7 @@ def set_root_cause(
     pm.root_cause_category = category
     pm.updated_at = utcnow()
     session.flush()
+    _index_text(session, pm)
     return pm
 
 
