@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -30,6 +31,7 @@ class Server:
     base: str
     token: str
     proc: subprocess.Popen[str]
+    admin_password: str = ""
 
 
 def start(
@@ -67,7 +69,8 @@ def start(
             token = next((line.strip() for line in lines if line.strip().startswith("vgl_")), "")
             try:
                 if httpx.get(f"{base}/healthz", timeout=1, verify=verify).status_code == 200:
-                    return Server(base, token, proc)
+                    said = re.search(r"with password (\S+)", "".join(lines))
+                    return Server(base, token, proc, said[1] if said else "")
             except httpx.TransportError:
                 time.sleep(0.05)
             if proc.poll() is not None:

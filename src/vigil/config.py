@@ -186,6 +186,15 @@ class Settings(BaseSettings):
         le=24 * 90,
         description="How long a browser stays signed in after logging in to the web pages.",
     )
+    page_refresh_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description=(
+            "How often the dashboard's active incidents refresh themselves in the browser; "
+            "its other panels refresh at twice this interval, an incident page every 5 s."
+        ),
+    )
     login_attempts: int = Field(
         default=5,
         ge=1,

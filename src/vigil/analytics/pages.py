@@ -16,9 +16,6 @@ from vigil.web import StoreDep, Viewer, field_errors, render
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
-#: How often the panels refresh themselves (seconds): active incidents, then the rest.
-ACTIVE_REFRESH = 30
-OTHER_REFRESH = 60
 WINDOWS = ("24h", "7d", "30d", "90d")
 
 
@@ -28,11 +25,11 @@ def _on_call(session: Any) -> dict[str, Any]:
     return who_is_on_call(session=session)
 
 
-def _panels(session: Any) -> dict[str, Any]:
+def _panels(session: Any, refresh: float) -> dict[str, Any]:
     return {
         "panels": panels.dashboard_panels(session=session),
-        "active_refresh": ACTIVE_REFRESH,
-        "other_refresh": OTHER_REFRESH,
+        "active_refresh": f"{refresh:g}",
+        "other_refresh": f"{2 * refresh:g}",
         "on_call": _on_call(session),
     }
 
@@ -42,7 +39,9 @@ def dashboard(request: Request, store: StoreDep, _person: Viewer) -> HTMLRespons
     """Active incidents, availability over 24 h, summary stats, the last 20, who is on call."""
     with store.read() as session:
         return render(
-            request, "analytics/dashboard.html", {"title": "Dashboard", **_panels(session)}
+            request,
+            "analytics/dashboard.html",
+            {"title": "Dashboard", **_panels(session, store.settings.page_refresh_seconds)},
         )
 
 
@@ -50,14 +49,18 @@ def dashboard(request: Request, store: StoreDep, _person: Viewer) -> HTMLRespons
 def active_panel(request: Request, store: StoreDep, _person: Viewer) -> HTMLResponse:
     """Panel A alone (refreshed every 30 s)."""
     with store.read() as session:
-        return render(request, "analytics/_active.html", _panels(session))
+        return render(
+            request, "analytics/_active.html", _panels(session, store.settings.page_refresh_seconds)
+        )
 
 
 @router.get("/dashboard/other", response_class=HTMLResponse)
 def other_panels(request: Request, store: StoreDep, _person: Viewer) -> HTMLResponse:
     """Panels B, C and D and who is on call (refreshed every minute)."""
     with store.read() as session:
-        return render(request, "analytics/_other.html", _panels(session))
+        return render(
+            request, "analytics/_other.html", _panels(session, store.settings.page_refresh_seconds)
+        )
 
 
 def _epoch(day: dt.date) -> int:

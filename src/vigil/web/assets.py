@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 __all__ = ["STATIC_DIR", "SWAGGER_UI", "install_assets"]
@@ -37,6 +37,11 @@ _DOCS_POLICY = (
 def install_assets(app: FastAPI) -> None:
     """Serve ``/static`` and the offline API docs at ``/docs``."""
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        """The icon browsers ask for on pages that name none (the API docs)."""
+        return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml")
 
     @app.get("/docs", include_in_schema=False)
     def api_docs() -> HTMLResponse:

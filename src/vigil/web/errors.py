@@ -3,14 +3,13 @@ machine client), a plain HTML page for a browser asking for any other path."""
 
 from __future__ import annotations
 
-import html
 import logging
 from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -115,14 +114,24 @@ def respond_with_error(
     """Render an error body as JSON, or as an HTML page for a browser outside ``/api``."""
     if not _wants_page(request):
         return JSONResponse(body, status_code=status, headers=headers)
+    from vigil.web.pages import render
+
     info = body["error"]
-    field = f"<p>Field: <code>{html.escape(str(info['field']))}</code></p>" if info["field"] else ""
-    page = (
-        "<!doctype html><html lang=en><meta charset=utf-8>"
-        f"<title>{status} · Vigil</title><h1>{status}</h1>"
-        f"<p>{html.escape(str(info['message']))}</p>{field}</html>"
+    heading = _HEADINGS.get(status, f"Error {status}")
+    return render(
+        request,
+        "web/error.html",
+        {"title": heading, "heading": heading, "message": info["message"], "field": info["field"]},
+        status=status,
+        headers=headers,
     )
-    return HTMLResponse(page, status_code=status, headers=headers)
+
+
+_HEADINGS = {
+    400: "Bad request", 401: "Log in first", 403: "Not allowed", 404: "Not found",
+    405: "Not allowed here", 409: "Conflict", 413: "Too large", 422: "Check the form",
+    429: "Too many attempts", 500: "Something went wrong", 503: "Busy, try again",
+}  # fmt: skip
 
 
 def _vigil_error(request: Request, exc: Exception) -> Response:

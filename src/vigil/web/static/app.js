@@ -29,7 +29,14 @@
     root.querySelectorAll("[data-width]").forEach(function (node) { node.style.width = node.dataset.width + "%"; });
   }
 
-  function enhance(root) { drawCharts(root); sizeBars(root); }
+  // A card whose table is wider than the screen scrolls sideways: let the keyboard reach it.
+  function focusableScrolling(root) {
+    root.querySelectorAll(".card").forEach(function (card) {
+      if (card.scrollWidth > card.clientWidth + 1) { card.setAttribute("tabindex", "0"); }
+    });
+  }
+
+  function enhance(root) { drawCharts(root); sizeBars(root); focusableScrolling(root); }
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
-  document.addEventListener("htmx:afterSwap", function (event) { enhance(event.target); });
+  document.addEventListener("htmx:load", function (event) { enhance(event.detail.elt); });
 })();
