@@ -72,8 +72,9 @@ class Watch:
         page.on("response", lambda r: r.status >= 400 and self.failed.append(f"{r.status} {r.url}"))
         page.on(
             "request",
-            lambda r: urllib.parse.urlsplit(r.url).netloc not in (host, "")
-            and self.foreign.append(r.url),
+            lambda r: (
+                urllib.parse.urlsplit(r.url).netloc not in (host, "") and self.foreign.append(r.url)
+            ),
         )
 
 
@@ -242,7 +243,9 @@ def test_dashboard_refreshes_by_itself_when_an_event_opens_an_incident(
 
 def test_viewer_sees_no_write_buttons_and_a_post_is_refused(server: Server, browser: Any) -> None:
     admin = httpx.Client(base_url=server.base, headers={"Authorization": f"Bearer {server.token}"})
-    ref = admin.post("/api/v1/incidents", json={"title": "Viewer check", "severity": "low"}).json()["id"]
+    ref = admin.post("/api/v1/incidents", json={"title": "Viewer check", "severity": "low"}).json()[
+        "id"
+    ]
     context = browser.new_context()
     page = context.new_page()
     _log_in(page, server, "admin", server.admin_password)
