@@ -278,6 +278,7 @@ def main(argv: list[str]) -> None:
         "feed",
         "notify",
         "oncall",
+        "pages",
     }
     backends = [
         b
@@ -298,6 +299,10 @@ def main(argv: list[str]) -> None:
         from bench import oncall
 
         oncall.run()
+    if "pages" in wanted:
+        from bench import pages
+
+        pages.run()
     for backend in backends:
         if "log_incident" in wanted:
             bench_log_incident(backend)

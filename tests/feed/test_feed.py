@@ -53,12 +53,13 @@ def test_a_follower_resumes_where_it_committed(store: Store) -> None:
 
 @pytest.mark.parametrize("backend", ["postgresql"])
 def test_commits_out_of_id_order_are_neither_missed_nor_read_twice(store: Store) -> None:
-    ref = make_incident(store)
+    ref, other = make_incident(store), make_incident(store, title="Another")
     _follow(store, "f")
+    # Two incidents: text changes to one incident wait for each other (its search row).
     with store.write() as early:  # draws the lower id and commits last
         first_id = _note(early, store, ref, "early")
         with store.write() as late:
-            second_id = _note(late, store, ref, "late")
+            second_id = _note(late, store, other, "late")
         assert second_id > first_id
         # "late" has committed, "early" has not: reading id > position now would pass
         # first_id for ever. The feed holds its head below the running transaction.
