@@ -144,7 +144,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 def pytest_itemcollected(item: pytest.Item) -> None:
     """Mark every test that uses PostgreSQL, so ``-m postgres`` / ``-m "not postgres"`` split
-    the suite into two runs that `make test` starts side by side.
+    the suite into runs that `make test` starts side by side (SQLite end-to-end and browser
+    tests, which mostly wait, are marked ``own_run`` and get a run of their own).
 
     One PostgreSQL run at a time: the change feed's head waits for the oldest transaction
     writing anywhere in the cluster (``pg_snapshot_xmin``), so PostgreSQL tests in parallel
@@ -154,3 +155,9 @@ def pytest_itemcollected(item: pytest.Item) -> None:
     uses_pg = callspec is not None and callspec.params.get("backend") == "postgresql"
     if uses_pg or "pg_url" in getattr(item, "fixturenames", ()):
         item.add_marker(pytest.mark.postgres)
+    elif item.path.name in _OWN_RUN:
+        item.add_marker(pytest.mark.own_run)
+
+
+#: Tests that mostly wait (a browser, CLI processes): a third run beside the other two.
+_OWN_RUN = frozenset({"test_browser.py", "test_worked_example.py", "test_e2e.py"})

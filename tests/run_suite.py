@@ -1,4 +1,5 @@
-"""`make test`: the whole suite as two pytest runs side by side (SQLite and the rest; PostgreSQL).
+"""`make test`: the whole suite as three pytest runs side by side (SQLite unit and API tests;
+SQLite end-to-end and browser tests, which mostly wait; PostgreSQL).
 
 Prints each run's output when both have finished and exits non-zero if either failed
 (pytest's exit code 5, "no tests collected", counts as a failure).
@@ -12,7 +13,11 @@ import tempfile
 import time
 from pathlib import Path
 
-RUNS = (("not postgres", "SQLite and backend-free tests"), ("postgres", "PostgreSQL tests"))
+RUNS = (
+    ("not postgres and not own_run", "SQLite and backend-free tests"),
+    ("own_run", "SQLite end-to-end and browser tests"),
+    ("postgres", "PostgreSQL tests"),
+)
 
 
 def main() -> int:

@@ -10,6 +10,7 @@ token and an absolute expiry. Failed logins are counted per account and per addr
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
 from dataclasses import dataclass
 
@@ -46,8 +47,6 @@ MIN_PASSWORD = 10
 MAX_PASSWORD = 200
 THROTTLE_WINDOW = dt.timedelta(minutes=15)
 _HASHER = PasswordHash.recommended()
-#: Checked when the account does not exist, so a wrong handle costs as long as a wrong password.
-_DUMMY_HASH = _HASHER.hash("not a password anyone has")
 _PEOPLE = table("people", column("id"), column("handle"), column("name"))
 
 
@@ -64,6 +63,13 @@ class SignedIn:
     def scopes(self) -> frozenset[str]:
         """The API scopes the role grants."""
         return ROLE_SCOPES[self.role]
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked when the account does not exist, so a wrong handle costs as long as a wrong
+    password (made on first use: hashing is deliberately slow, and most commands never log in)."""
+    return _HASHER.hash("not a password anyone has")
 
 
 def _person_id(session: Session, handle: str) -> int | None:

@@ -164,10 +164,15 @@ def find_active_by_dedup_key(*, session: Session, dedup_key: str) -> Incident | 
 
 
 def get_incident(*, session: Session, ref: str) -> Incident:
-    """Return the incident with human ID or UUID ``ref``, or raise NotFoundError."""
+    """Return the incident with human ID (any case) or UUID ``ref``, or raise NotFoundError."""
     incident = session.execute(
         select(Incident).where(Incident.human_id == ref)
     ).scalar_one_or_none()
+    if incident is None and ref != ref.upper():
+        # IDs are written in capitals; people type them in any case (inc_006).
+        incident = session.execute(
+            select(Incident).where(Incident.human_id == ref.upper())
+        ).scalar_one_or_none()
     if incident is None:
         try:
             as_uuid = uuid_mod.UUID(ref)
