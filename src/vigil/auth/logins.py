@@ -152,7 +152,7 @@ def check_login(
     person_id = _person_id(session, handle)
     account = session.get(Account, person_id) if person_id is not None else None
     valid = _HASHER.verify(
-        password[:MAX_PASSWORD], account.password_hash if account else _DUMMY_HASH
+        password[:MAX_PASSWORD], account.password_hash if account else _dummy_hash()
     )
     if account is None or not valid:
         session.add(LoginFailure(account=handle, address=address, at=now))
