@@ -28,7 +28,9 @@ __all__ = [
     "fail",
     "get_settings",
     "get_store",
+    "load_settings",
     "parse_labels",
+    "parse_time",
 ]
 
 
@@ -50,15 +52,31 @@ def _state(ctx: typer.Context) -> CliState:
 
 def get_settings(ctx: typer.Context) -> Settings:
     """Build the settings, applying ``--db``."""
-    from vigil.config import Settings
-
     state = _state(ctx)
-    settings = Settings()
+    settings = load_settings()
     if state.db:
         from vigil.db import normalize_database_url
 
         settings = settings.model_copy(update={"database_url": normalize_database_url(state.db)})
     return settings
+
+
+def load_settings() -> Settings:
+    """Read the settings from the environment; a bad one is one line naming it."""
+    from pydantic import ValidationError as PydanticValidationError
+
+    from vigil.config import Settings
+    from vigil.errors import ConfigurationError
+
+    try:
+        return Settings()
+    except PydanticValidationError as exc:
+        err = exc.errors()[0]
+        name = "VIGIL_" + ".".join(str(p) for p in err.get("loc", ())).upper()
+        given = err.get("input")
+        shown = f" (got {given!r})" if isinstance(given, str | int | float) else ""
+        message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        raise ConfigurationError(f"setting {name}: {message}{shown}", field=name) from None
 
 
 def get_store(ctx: typer.Context) -> Store:
@@ -103,14 +121,66 @@ def echo_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
 
 
+class TimeParam:
+    """A command-line time: ISO 8601 (UTC unless an offset is given) or yesterday, 2h ago, -7d."""
+
+    def __call__(self, value: Any) -> Any:
+        """Parse ``value`` (already parsed values pass through)."""
+        import datetime as dt
+
+        from vigil.errors import ValidationError
+        from vigil.validation import parse_instant
+
+        if value is None or isinstance(value, dt.datetime):
+            return value
+        try:
+            return parse_instant(str(value), field="time")
+        except ValidationError as exc:
+            raise typer.BadParameter(exc.message.removeprefix("time: ")) from None
+
+
+#: Use as ``typer.Option("--since", parser=parse_time, metavar="TIME")``.
+parse_time = TimeParam()
+
+
 def fail(message: str, code: int = 1) -> None:
     """Print one line to stderr and exit with ``code``."""
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
 
 
+# Typer carries its own copy of click; its exception classes are reached through the one
+# it exports (BadParameter) rather than through its private modules.
+_USAGE_ERROR: type[Exception] = next(
+    c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError"
+)
+_CLICK_EXCEPTION: type[Exception] = next(
+    c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"
+)
+
+
 class VigilGroup(TyperGroup):
     """Root command group that maps every error to one line on stderr and an exit code."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the CLI; a usage error (bad option, bad time) is one line, exit code 2."""
+        if not kwargs.get("standalone_mode", True):
+            return super().main(*args, **kwargs)
+        kwargs["standalone_mode"] = False
+        try:
+            result = super().main(*args, **kwargs)
+        except _USAGE_ERROR as exc:
+            ctx = getattr(exc, "ctx", None)
+            where = f" (see `{ctx.command_path} --help`)" if ctx else ""
+            typer.echo(f"error: {exc.format_message()}{where}", err=True)  # type: ignore[attr-defined]
+            sys.exit(exc.exit_code)  # type: ignore[attr-defined]
+        except _CLICK_EXCEPTION as exc:
+            typer.echo(f"error: {exc.format_message()}", err=True)  # type: ignore[attr-defined]
+            sys.exit(exc.exit_code)  # type: ignore[attr-defined]
+        except typer.Abort:
+            typer.echo("Aborted.", err=True)
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
 
     def invoke(self, ctx: Any) -> Any:
         """Run the command, translating errors."""

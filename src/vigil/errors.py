@@ -65,7 +65,7 @@ class ConfigurationError(VigilError):
     """Settings that cannot work."""
 
     code = "configuration_error"
-    exit_code = 78
+    exit_code = 2  # like a bad command-line option: the invocation cannot work as given
 
 
 class ValidationError(VigilError):

@@ -7,15 +7,23 @@ from typing import Annotated
 
 import typer
 
-from vigil.cli_support import echo_json, get_store
+from vigil.cli_support import echo_json, get_store, parse_time
 
 
 def summary(
     ctx: typer.Context,
     start: Annotated[
-        dt.datetime | None, typer.Option("--start", help="UTC unless offset given.")
+        dt.datetime | None,
+        typer.Option(
+            "--start",
+            parser=parse_time,
+            metavar="TIME",
+            help="ISO 8601 (UTC unless an offset is given), or yesterday, 2h ago, -7d.",
+        ),
     ] = None,
-    end: Annotated[dt.datetime | None, typer.Option("--end")] = None,
+    end: Annotated[
+        dt.datetime | None, typer.Option("--end", parser=parse_time, metavar="TIME")
+    ] = None,
     project: Annotated[str | None, typer.Option("--project")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from vigil.cli_support import get_store
+from vigil.cli_support import get_store, parse_time
 
 if TYPE_CHECKING:
     from vigil.db import Store
@@ -17,9 +17,18 @@ app = typer.Typer(help="Reliability reports (table, json, csv or markdown).", no
 
 Window = Annotated[str, typer.Option("--window", "-w", help="24h, 7d, 30d, … back from now.")]
 Start = Annotated[
-    dt.datetime | None, typer.Option("--start", help="Explicit start (UTC unless offset).")
+    dt.datetime | None,
+    typer.Option(
+        "--start",
+        parser=parse_time,
+        metavar="TIME",
+        help="Explicit start: ISO 8601 (UTC unless an offset is given), or yesterday, 2h ago, -7d.",
+    ),
 ]
-End = Annotated[dt.datetime | None, typer.Option("--end", help="Explicit end (default now).")]
+End = Annotated[
+    dt.datetime | None,
+    typer.Option("--end", parser=parse_time, metavar="TIME", help="Explicit end (default now)."),
+]
 Format = Annotated[str, typer.Option("--format", "-f", help="table, json, csv or markdown.")]
 Service = Annotated[str | None, typer.Option("--service")]
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from vigil.auth.models import ApiToken
+from vigil.auth.models import ApiToken, Integration
 from vigil.db import utcnow
 from vigil.errors import (
     AuthError,
@@ -107,6 +107,17 @@ def authenticate(*, session: Session, secret: str) -> Principal:
         select(ApiToken).where(ApiToken.token_hash == hash_token(secret))
     ).scalar_one_or_none()
     if token is None or token.revoked_at is not None:
+        key = session.execute(
+            select(Integration.name, Integration.kind).where(
+                Integration.key_hash == hash_token(secret), Integration.revoked_at.is_(None)
+            )
+        ).first()
+        if key is not None:
+            raise PermissionDeniedError(
+                f"this is the ingestion key of the {key.kind} integration {key.name!r}: it can "
+                "only send events; read and change incidents with an API token "
+                "(`vigil token create`)"
+            )
         raise AuthError("the bearer token is unknown or revoked")
     granted: set[str] = set()
     for scope in token.scopes:

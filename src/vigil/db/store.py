@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
@@ -59,11 +60,24 @@ class Store:
     def read(self) -> Iterator[Session]:
         """Open a read transaction; closing returns the connection, which rolls it back.
 
-        Objects stay loaded after the block (close detaches without expiring them).
+        Objects stay loaded after the block (close detaches without expiring them). Reading
+        never creates a database: a SQLite file that does not exist is an error.
         """
+        self._refuse_missing_file()
         self.ensure_schema()
         with self._reader() as session:
             yield session
+
+    def _refuse_missing_file(self) -> None:
+        if self._schema_checked or self.backend != "sqlite":
+            return
+        path = self.engine.url.database
+        if path and path != ":memory:" and not path.startswith("file:") and not Path(path).exists():
+            raise DatabaseError(
+                f"no database at {path}; check VIGIL_DATA_DIR / VIGIL_DATABASE_URL, or create it "
+                "with `vigil db upgrade`",
+                field="database_url",
+            )
 
     def current_revision(self) -> str | None:
         """Return the schema revision stored in the database, None if it has none."""

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from vigil.cli_support import actor, echo_json, get_store, parse_labels
+from vigil.cli_support import actor, echo_json, get_store, parse_labels, parse_time
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -98,9 +98,17 @@ def list_(
         str | None, typer.Option("--assignee", help="Handle of the person assigned.")
     ] = None,
     since: Annotated[
-        dt.datetime | None, typer.Option("--since", help="UTC unless offset given.")
+        dt.datetime | None,
+        typer.Option(
+            "--since",
+            parser=parse_time,
+            metavar="TIME",
+            help="ISO 8601 (UTC unless an offset is given), or yesterday, 2h ago, -7d.",
+        ),
     ] = None,
-    until: Annotated[dt.datetime | None, typer.Option("--until")] = None,
+    until: Annotated[
+        dt.datetime | None, typer.Option("--until", parser=parse_time, metavar="TIME")
+    ] = None,
     search: Annotated[
         str | None, typer.Option("--search", "-q", help="Text in ID/title/description.")
     ] = None,

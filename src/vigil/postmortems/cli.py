@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vigil.cli_support import actor, echo_json, fail, get_store
+from vigil.cli_support import actor, echo_json, fail, get_store, parse_time
 from vigil.postmortems import actions_cli
 
 if TYPE_CHECKING:
@@ -63,7 +63,12 @@ def pm_update(
     ] = None,
     review_at: Annotated[
         dt.datetime | None,
-        typer.Option("--review-at", help="Scheduled review (UTC unless offset)."),
+        typer.Option(
+            "--review-at",
+            parser=parse_time,
+            metavar="TIME",
+            help="Scheduled review (UTC unless an offset is given).",
+        ),
     ] = None,
 ) -> None:
     """Set fields and sections (see docs/postmortems.md for the JSON shape)."""
@@ -169,8 +174,16 @@ def whys_show(ctx: typer.Context, ref: Ref) -> None:
     typer.echo(f"ROOT CAUSE: {pm.root_cause or '(not yet)'}")
 
 
-Since = Annotated[dt.datetime, typer.Option("--since", help="UTC unless an offset is given.")]
-Until = Annotated[dt.datetime, typer.Option("--until")]
+Since = Annotated[
+    dt.datetime,
+    typer.Option(
+        "--since",
+        parser=parse_time,
+        metavar="TIME",
+        help="ISO 8601 (UTC unless an offset is given), or yesterday, 2h ago, -7d.",
+    ),
+]
+Until = Annotated[dt.datetime, typer.Option("--until", parser=parse_time, metavar="TIME")]
 
 
 def _add_entries(

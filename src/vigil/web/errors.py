@@ -152,6 +152,13 @@ def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     details = []
     for err in exc.errors():
+        if err.get("type") == "json_invalid":
+            # FastAPI's own JSON reader puts a character offset where a field would be.
+            where = err.get("loc", ())[-1:]
+            text = f"the body is not valid JSON: {err.get('ctx', {}).get('error', 'invalid')}"
+            offset = f" at character {where[0]}" if where and isinstance(where[0], int) else ""
+            body = error_body("malformed_request", text + offset)
+            return respond_with_error(request, 400, body)
         item = {"field": _loc(tuple(err.get("loc", ()))), "message": err.get("msg", "")}
         ctx = err.get("ctx") or {}
         if "expected" in ctx:

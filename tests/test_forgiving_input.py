@@ -1,0 +1,80 @@
+"""Input a new user types: one-line errors that say what is allowed, no side effects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from tests.factories import make_incident
+from vigil.app import create_app
+from vigil.auth import create_token, integrations
+from vigil.cli import app
+from vigil.db.store import Store
+
+runner = CliRunner()
+
+
+def _vigil(env: dict[str, str], *args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args), env=env)
+    return result.exit_code, result.stdout + result.stderr
+
+
+def test_a_bad_setting_is_one_line_naming_it_and_exit_code_2(tmp_path: Path) -> None:
+    for name, value, says in (
+        ("VIGIL_PORT", "abc", "valid integer"),
+        ("VIGIL_ID_TEMPLATE", "INC-{date:%Y%m%d}", "{seq}"),
+    ):
+        code, out = _vigil({"VIGIL_DATA_DIR": str(tmp_path), name: value}, "list")
+        assert code == 2, out
+        assert out.strip().count("\n") == 0 and name in out and says in out, out
+
+
+def test_a_read_command_never_creates_a_database(tmp_path: Path) -> None:
+    typo = tmp_path / "typo"
+    code, out = _vigil({"VIGIL_DATA_DIR": str(typo)}, "show", "INC_001")
+    assert code != 0 and f"no database at {typo / 'vigil.db'}" in out
+    assert not (typo / "vigil.db").exists()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_times_say_the_format_and_accept_relative_forms(store: Store) -> None:
+    make_incident(store, title="Disk full")
+    env = {"VIGIL_DATA_DIR": str(store.settings.data_dir)}
+    db = str(store.settings.database_url)
+    code, out = _vigil(env, "--db", db, "list", "--since", "26/12/2025")
+    assert code == 2 and out.strip().count("\n") == 0
+    assert "ISO 8601, e.g. 2025-12-26 or 2025-12-26T14:30Z" in out and "┃" not in out
+    for when in ("yesterday", "2h ago", "-7d", "2025-12-26", "2025-12-26T14:30Z"):
+        code, out = _vigil(env, "--db", db, "list", "--since", when, "--json")
+        assert code == 0, (when, out)
+    code, out = _vigil(env, "--db", db, "list", "--bogus")
+    assert code == 2 and "No such option: --bogus" in out and out.strip().count("\n") == 0
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_incident_ids_in_any_case(store: Store) -> None:
+    ref = make_incident(store)
+    env = {"VIGIL_DATA_DIR": str(store.settings.data_dir)}
+    code, out = _vigil(env, "--db", str(store.settings.database_url), "show", ref.lower())
+    assert code == 0 and ref in out
+
+
+def test_an_ingestion_key_on_a_read_route_is_told_what_it_is(store: Store) -> None:
+    with store.write() as session:
+        _made, key = integrations.create_integration(session=session, name="cams")
+        _t, token = create_token(session=session, name="w", scopes=["write"])
+    client = TestClient(create_app(store=store))
+    answer = client.get("/api/v1/incidents", headers={"Authorization": f"Bearer {key}"})
+    assert answer.status_code == 403
+    assert "ingestion key of the events integration 'cams'" in answer.json()["error"]["message"]
+    bad = client.post(
+        "/api/v1/incidents",
+        content=b'{"title": "x",\n "severity": }',
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    assert bad.status_code == 400
+    error = bad.json()["error"]
+    assert error["field"] is None and "line 2" in error["message"]
