@@ -78,3 +78,35 @@ def test_an_ingestion_key_on_a_read_route_is_told_what_it_is(store: Store) -> No
     assert bad.status_code == 400
     error = bad.json()["error"]
     assert error["field"] is None and "line 2" in error["message"]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_an_incident_handled_outside_vigil_can_be_described_with_its_times(store: Store) -> None:
+    with store.write() as session:
+        _t, token = create_token(session=session, name="w", scopes=["write"])
+    client = TestClient(create_app(store=store))
+    auth = {"Authorization": f"Bearer {token}"}
+    made = client.post(
+        "/api/v1/incidents",
+        json={"title": "Nightly job stuck", "detected_at": "2026-11-02T03:00:00Z"},
+        headers=auth,
+    ).json()
+    ref = made["id"]
+    future = client.post(f"/api/v1/incidents/{ref}/acknowledge", json={"at": "2999-01-01T00:00Z"},
+                         headers=auth)  # fmt: skip
+    assert future.status_code == 422 and future.json()["error"]["field"] == "at"
+    early = client.post(f"/api/v1/incidents/{ref}/acknowledge", json={"at": "2026-11-02T02:00Z"},
+                        headers=auth)  # fmt: skip
+    assert early.status_code == 422 and "lifecycle times go in order" in early.text
+    acked = client.post(f"/api/v1/incidents/{ref}/acknowledge", json={"at": "2026-11-02T03:02Z"},
+                        headers=auth)  # fmt: skip
+    assert acked.status_code == 200
+    env = {"VIGIL_DATA_DIR": str(store.settings.data_dir)}
+    code, out = _vigil(env, "--db", str(store.settings.database_url), "resolve", ref, "--at",
+                       "2026-11-02T03:15Z", "-r", "restarted the job")  # fmt: skip
+    assert code == 0, out
+    done = client.get(f"/api/v1/incidents/{ref}", headers=auth).json()
+    assert done["total_duration_seconds"] == 15 * 60
+    assert done["detection_to_ack_seconds"] == 2 * 60
+    timeline = client.get(f"/api/v1/incidents/{ref}/timeline", headers=auth).json()
+    assert sum("backfilled" in e["message"] for e in timeline) == 2

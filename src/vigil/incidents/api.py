@@ -136,6 +136,7 @@ def _transition_route(action: str) -> None:
                 note=body.note,
                 resolution=body.resolution,
                 root_cause=body.root_cause,
+                happened_at=body.at,
             )
             return IncidentRead.from_incident(incident)
 

@@ -161,6 +161,16 @@ def list_(
 SHOW_SECTIONS: list[Callable[[Session, Incident], tuple[str, list[str], list[list[str]]]]] = []
 
 
+def _with_changes(message: str, changes: dict[str, object]) -> str:
+    """The entry's message and each changed field as old → new (what the timeline stores)."""
+    parts = []
+    for name, change in changes.items():
+        if isinstance(change, dict) and ("from" in change or "to" in change):
+            old, new = change.get("from"), change.get("to")
+            parts.append(f"{name}: {'—' if old is None else old} → {'—' if new is None else new}")
+    return message + ("\n" + "; ".join(parts) if parts else "")
+
+
 def show(
     ctx: typer.Context,
     ref: Annotated[str, typer.Argument(help="Incident ID or UUID.")],
@@ -198,7 +208,7 @@ def show(
 
     table = Table("When (UTC)", "Who", "What", title="Timeline")
     for e in entries:
-        table.add_row(f"{e.at:%Y-%m-%d %H:%M:%S}", e.actor, e.message)
+        table.add_row(f"{e.at:%Y-%m-%d %H:%M:%S}", e.actor, _with_changes(e.message, e.changes))
     Console().print(table)
     for title, columns, rows in sections:
         if rows:
@@ -208,23 +218,38 @@ def show(
             Console().print(extra)
 
 
-def _transition(ctx: typer.Context, ref: str, target: str, note: str | None, **extra: Any) -> None:
+def _transition(
+    ctx: typer.Context,
+    ref: str,
+    target: str,
+    note: str | None,
+    at: dt.datetime | None = None,
+    **extra: Any,
+) -> None:
     from vigil.incidents import service
 
     with get_store(ctx).write() as session:
         incident = service.transition_incident(
-            session=session, ref=ref, target=target, actor=actor(), note=note, **extra
-        )
+            session=session, ref=ref, target=target, actor=actor(), note=note, happened_at=at,
+            **extra,
+        )  # fmt: skip
         typer.echo(f"{incident.human_id}: {incident.status}")
 
 
 Note = Annotated[str | None, typer.Option("--note", "-m", help="Why; goes on the timeline.")]
 Ref = Annotated[str, typer.Argument(help="Incident ID or UUID.")]
+At = Annotated[
+    dt.datetime | None,
+    typer.Option(
+        "--at", parser=parse_time, metavar="TIME",
+        help="When it happened, if not now (a move made outside Vigil; marked as backfilled).",
+    ),
+]  # fmt: skip
 
 
-def ack(ctx: typer.Context, ref: Ref, note: Note = None) -> None:
+def ack(ctx: typer.Context, ref: Ref, note: Note = None, at: At = None) -> None:
     """Acknowledge an incident."""
-    _transition(ctx, ref, "acknowledged", note)
+    _transition(ctx, ref, "acknowledged", note, at)
 
 
 def investigate(ctx: typer.Context, ref: Ref, note: Note = None) -> None:
@@ -238,14 +263,15 @@ def resolve(
     note: Note = None,
     resolution: Annotated[str | None, typer.Option("--resolution", "-r")] = None,
     root_cause: Annotated[str | None, typer.Option("--root-cause")] = None,
+    at: At = None,
 ) -> None:
     """Resolve an incident."""
-    _transition(ctx, ref, "resolved", note, resolution=resolution, root_cause=root_cause)
+    _transition(ctx, ref, "resolved", note, at, resolution=resolution, root_cause=root_cause)
 
 
-def close(ctx: typer.Context, ref: Ref, note: Note = None) -> None:
+def close(ctx: typer.Context, ref: Ref, note: Note = None, at: At = None) -> None:
     """Close a resolved incident."""
-    _transition(ctx, ref, "closed", note)
+    _transition(ctx, ref, "closed", note, at)
 
 
 def reopen(ctx: typer.Context, ref: Ref, note: Note = None) -> None:

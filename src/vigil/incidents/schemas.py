@@ -95,6 +95,11 @@ class TransitionRequest(_Input):
     root_cause: str | None = Field(
         default=None, max_length=LONG_TEXT, description="Only for resolve."
     )
+    at: Instant | None = Field(
+        default=None,
+        description="When it happened, for a move made outside Vigil (not in the future, in "
+        "lifecycle order); the timeline marks it as backfilled. Default: now.",
+    )
 
 
 class NoteCreate(_Input):

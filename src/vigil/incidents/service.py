@@ -217,12 +217,19 @@ def transition_incident(
     resolution: str | None = None,
     root_cause: str | None = None,
     at: dt.datetime | None = None,
+    happened_at: dt.datetime | None = None,
 ) -> Incident:
-    """Move an incident to ``target`` status if the lifecycle allows it (at ``at``, default now)."""
+    """Move an incident to ``target`` status if the lifecycle allows it (at ``at``, default now).
+
+    ``happened_at`` records a move a person made outside Vigil: not in the future, not before
+    the incident's earlier lifecycle times, and marked as backfilled on the timeline."""
     incident = get_incident(session=session, ref=ref)
     target = normalize_status(target)
     current = incident.status
     check_transition(current, target)
+    if happened_at is not None:
+        at = _backfilled(incident, target, happened_at)
+        note = f"{note} (backfilled)" if note else "backfilled: happened before it was recorded"
     if (resolution or root_cause) and target != "resolved":
         raise ValidationError("resolution and root_cause go with resolve only", field="resolution")
     if target == "open" and incident.dedup_key:
@@ -244,6 +251,33 @@ def transition_incident(
     )
     writer.apply_change(session=session, change=change)
     return incident
+
+
+_SKEW = dt.timedelta(minutes=1)
+
+
+def _backfilled(incident: Incident, target: str, when: dt.datetime) -> dt.datetime:
+    """Check a person-given time for a move to ``target`` against the incident's history."""
+    when = as_instant(when, field="at")
+    if when > utcnow() + _SKEW:
+        raise ValidationError("at: cannot be in the future", field="at")
+    i = incident
+    before: dict[str, list[dt.datetime | None]] = {
+        "acknowledged": [i.detected_at],
+        "investigating": [i.detected_at, i.acknowledged_at],
+        "resolved": [i.detected_at, i.acknowledged_at],
+        "closed": [i.detected_at, i.acknowledged_at, i.resolved_at],
+        "open": [i.resolved_at, i.closed_at],
+    }
+    earlier = before[target]
+    latest = max((t for t in earlier if t is not None), default=None)
+    if latest is not None and when < latest:
+        raise ValidationError(
+            f"at: {when:%Y-%m-%d %H:%M:%S}Z is before the incident's previous lifecycle time "
+            f"({latest:%Y-%m-%d %H:%M:%S}Z); lifecycle times go in order",
+            field="at",
+        )
+    return when
 
 
 def add_note(*, session: Session, ref: str, text: str, actor: str) -> TimelineEntry:
