@@ -160,4 +160,4 @@ def pytest_itemcollected(item: pytest.Item) -> None:
 
 
 #: Tests that mostly wait (a browser, CLI processes): a third run beside the other two.
-_OWN_RUN = frozenset({"test_browser.py", "test_worked_example.py", "test_e2e.py"})
+_OWN_RUN = frozenset({"test_browser.py", "test_worked_example.py", "test_e2e.py", "test_readme.py"})
