@@ -82,7 +82,7 @@ def _enter_seed_example(c: TestClient, h: dict[str, str]) -> str:
     r = c.post(
         f"/api/v1/incidents/{ref}/postmortem/whys/start",
         headers=h,
-        params={
+        json={
             "facilitator": "Agent",
             "problem": "Schedule generation API endpoint returned 500 error for all requests from 14:30-14:45 UTC on 2025-12-26.",
         },
@@ -100,7 +100,7 @@ def _enter_seed_example(c: TestClient, h: dict[str, str]) -> str:
     r = c.post(
         f"/api/v1/incidents/{ref}/postmortem/root-cause",
         headers=h,
-        params={"text": seed004.ROOT_CAUSE, "category": "process"},
+        json={"text": seed004.ROOT_CAUSE, "category": "process"},
     )
     assert r.status_code == 200
     for title, typ, prio, owner, due in seed004.ACTIONS:

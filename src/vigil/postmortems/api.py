@@ -16,8 +16,10 @@ from vigil.postmortems.schemas import (
     ActionItemUpdate,
     PostmortemRead,
     PostmortemUpdate,
+    RootCauseMark,
     TimelineItemCreate,
     WhyCreate,
+    WhysStart,
 )
 from vigil.web import (
     ReadSession,
@@ -72,36 +74,33 @@ def report(
 
 
 @router.post("/incidents/{ref}/postmortem/whys/start", response_model=PostmortemRead)
-def whys_start(
-    ref: str, store: StoreDep, _who: Writer, facilitator: str, problem: str = ""
-) -> PostmortemRead:
-    """Start the five whys with a facilitator and the observed symptom."""
+def whys_start(ref: str, data: WhysStart, store: StoreDep, who: Writer) -> PostmortemRead:
+    """Start the five whys with a facilitator (default: you) and the observed symptom."""
     with store.write() as session:
-        service.start_five_whys(session=session, ref=ref, facilitator=facilitator, problem=problem)
+        service.start_five_whys(session=session, ref=ref, problem=data.problem,
+                                facilitator=data.facilitator or who.name)  # fmt: skip
         return service.read_postmortem(session=session, ref=ref)
 
 
 @router.post("/incidents/{ref}/postmortem/whys", status_code=201, response_model=PostmortemRead)
-def whys_add(ref: str, data: WhyCreate, store: StoreDep, _who: Writer) -> PostmortemRead:
-    """Add a why and its answer."""
+def whys_add(ref: str, data: WhyCreate, store: StoreDep, who: Writer) -> PostmortemRead:
+    """Add a why and its answer (answered by you unless ``answered_by`` says who)."""
     with store.write() as session:
         service.add_why(
             session=session,
             ref=ref,
             question=data.question,
             answer=data.answer,
-            answered_by=data.answered_by,
+            answered_by=data.answered_by or who.name,
         )
         return service.read_postmortem(session=session, ref=ref)
 
 
 @router.post("/incidents/{ref}/postmortem/root-cause", response_model=PostmortemRead)
-def whys_root_cause(
-    ref: str, store: StoreDep, _who: Writer, text: str, category: str | None = None
-) -> PostmortemRead:
-    """Mark the root cause (needs at least one why)."""
+def whys_root_cause(ref: str, data: RootCauseMark, store: StoreDep, _who: Writer) -> PostmortemRead:
+    """Mark the root cause the whys led to (needs at least one why)."""
     with store.write() as session:
-        service.set_root_cause(session=session, ref=ref, text=text, category=category)
+        service.set_root_cause(session=session, ref=ref, text=data.text, category=data.category)
         return service.read_postmortem(session=session, ref=ref)
 
 

@@ -218,7 +218,25 @@ class WhyCreate(_Model):
 
     question: str = Field(min_length=1, max_length=LONG_TEXT)
     answer: str = Field(min_length=1, max_length=LONG_TEXT)
-    answered_by: str = Field(min_length=1, max_length=200)
+    answered_by: str | None = Field(
+        default=None, min_length=1, max_length=200, description="Default: whoever is acting."
+    )
+
+
+class WhysStart(_Model):
+    """The start of a five whys analysis."""
+
+    problem: str = Field(default="", max_length=LONG_TEXT, description="The symptom people saw.")
+    facilitator: str | None = Field(
+        default=None, min_length=1, max_length=200, description="Default: whoever is acting."
+    )
+
+
+class RootCauseMark(_Model):
+    """The root cause the whys led to."""
+
+    text: str = Field(min_length=1, max_length=LONG_TEXT)
+    category: str | None = Field(default=None, max_length=100)
 
 
 class TimelineItemCreate(_Model):
