@@ -195,6 +195,12 @@ def test_postmortem_written_in_the_browser_is_published_and_rendered(
     markdown = admin.get(f"/incidents/{ref}/postmortem.md").text
     assert "no alert on replica lag" in markdown and "Because 5" in markdown
     assert "Alert on replica lag" in markdown and "Runbook for failover" in markdown
+    # What the data shows is ticked; the header keeps one field per line; items in ID order.
+    assert "- [x] Root cause identified using 5-whys" in markdown
+    assert "- [x] Action items created and assigned" in markdown
+    assert "- [x] Fix verified and tested" in markdown  # ticked by hand in the editor
+    assert re.search(r"\*\*Duration\*\*: .*  \n", markdown)
+    assert markdown.index("AI-001") < markdown.index("AI-002")
     page = admin.get(f"/incidents/{ref}/postmortem").text
     assert 'id="pm-status" class="status">published' in page
     assert "Runbook for failover" in admin.get("/actions").text

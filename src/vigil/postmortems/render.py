@@ -115,11 +115,39 @@ def _duration(incident: Any) -> str:
     return f"{minutes / 60:.1f} hours (detection to resolution)"
 
 
+def _number(action: Any) -> int:
+    return int(str(action.id).rsplit("-", 1)[-1])
+
+
+def _shown_by_data(pm: Any, s: Sections, timeline: list[Any], actions: list[Any]) -> set[str]:
+    """Checklist items the postmortem's own content already shows done (ticked even if no
+    one ticked them): a timeline, an impact, a root cause from the whys, a verified fix,
+    prevention measures, action items that all have owners."""
+    done = set()
+    if timeline:
+        done.add("timeline_reconstructed")
+    if s.impact.users_affected or s.impact.operations or s.data_integrity.state:
+        done.add("impact_assessed")
+    if pm.whys and pm.root_cause:
+        done.add("root_cause_identified")
+    if s.fix.verification and all(c.done for c in s.fix.verification):
+        done.add("fix_verified")
+    if s.prevention.short_term or s.prevention.long_term:
+        done.add("prevention_defined")
+    if actions and all(a.owner for a in actions):
+        done.add("action_items_assigned")
+    return done
+
+
 def render_postmortem(*, session: Session, ref: str, fmt: str = "markdown") -> str:
     """Render the postmortem of incident ``ref`` as ``markdown`` or ``html``."""
     require_one_of(fmt, ("markdown", "html"), field="format")
     incident, pm = get_postmortem(session=session, ref=ref)
     sections = Sections.model_validate(pm.sections)
+    timeline = timeline_of(session=session, postmortem=pm)
+    # Action items in the order they were written (AI-001, AI-002, ...).
+    actions = sorted(list_actions(session=session, incident_ref=incident.human_id), key=_number)
+    shown = _shown_by_data(pm, sections, timeline, actions)
     text = (
         _env()
         .get_template("report.md.j2")
@@ -127,10 +155,13 @@ def render_postmortem(*, session: Session, ref: str, fmt: str = "markdown") -> s
             incident=incident,
             pm=pm,
             s=sections,
-            timeline=timeline_of(session=session, postmortem=pm),
-            actions=list_actions(session=session, incident_ref=incident.human_id),
+            timeline=timeline,
+            actions=actions,
             duration=_duration(incident),
-            checklist=[(label, getattr(sections.checklist, name)) for name, label in CHECKLIST],
+            checklist=[
+                (label, getattr(sections.checklist, name) or name in shown)
+                for name, label in CHECKLIST
+            ],
         )
     )
     text = re.sub(r"\n{3,}", "\n\n", text)
