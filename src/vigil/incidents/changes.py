@@ -291,9 +291,8 @@ def _write_run(session: Session, run: Sequence[IncidentChange]) -> None:
 
 def _changes_text(change: IncidentChange) -> bool:
     """Whether the change alters what full-text search finds (a note, a text field)."""
-    return change.kind == "note" or not _SEARCHED.isdisjoint(
-        change.fields.keys() | change.fill.keys()
-    )
+    # A fill (an auto-resolution's default resolution text) says nothing worth finding.
+    return change.kind == "note" or not _SEARCHED.isdisjoint(change.fields)
 
 
 def count_sightings(*, session: Session, sightings: Mapping[int, Sightings]) -> None:

@@ -24,6 +24,8 @@ from markupsafe import Markup
 from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.orm import Session
 
+from vigil.db import PreparedStatement
+
 __all__ = [
     "MARK_END",
     "MARK_START",
@@ -100,24 +102,24 @@ def _upsert(conn: Connection, rows: list[dict[str, object]]) -> None:
     )
 
 
+_NEW_ROW = {
+    "postgresql": PreparedStatement(
+        text("INSERT INTO incident_search (incident_id, title, body) VALUES (:pk, :title, :body)")
+    ),
+    "sqlite": PreparedStatement(
+        text(
+            "INSERT INTO incident_search (rowid, title, body, postmortem) "
+            "VALUES (:pk, :title, :body, '')"
+        )
+    ),
+}
+
+
 def index_new_incident(conn: Connection, pk: int, title: str, body: str) -> None:
-    """Index an incident the writer has just inserted."""
+    """Index an incident the writer has just inserted (a prepared statement: this runs for
+    every incident ingestion or the library opens)."""
     row = {"pk": pk, "title": _clean(title), "body": _clean(body)}
-    if _is_postgres(conn):
-        conn.execute(
-            text(
-                "INSERT INTO incident_search (incident_id, title, body) VALUES (:pk, :title, :body)"
-            ),
-            row,
-        )
-    else:
-        conn.execute(
-            text(
-                "INSERT INTO incident_search (rowid, title, body, postmortem) "
-                "VALUES (:pk, :title, :body, '')"
-            ),
-            row,
-        )
+    _NEW_ROW[conn.dialect.name].execute(conn, row)
 
 
 def index_incidents(conn: Connection, ids: Iterable[int]) -> None:
