@@ -103,6 +103,8 @@ def _legacy_db(path: Path) -> None:
             '["TASK_917", "TASK_918"]', '2026-02-06 10:00:00');
         INSERT INTO incidents VALUES ('INC_002', '2026-02-07 11:30:00', NULL, NULL, 'TASK_920',
             'WORKER_FAILURE', 'LOW', 'Worker crashed', NULL, NULL, NULL, '2026-02-07 11:30:00');
+        INSERT INTO incidents VALUES ('INC_003', '2026-02-08 09:00:00', NULL, NULL, NULL,
+            'NETWORK', 'MEDIUM', 'Switch lost uplink', NULL, NULL, NULL, '2026-02-08 09:00:00');
         """
     )
     conn.commit()
@@ -115,14 +117,16 @@ def test_import_legacy_sqlite_is_idempotent_and_keeps_ids(
     legacy = tmp_path / "aipm.db"
     _legacy_db(legacy)
     code, out, _ = vigil(settings, "import", "legacy-sqlite", str(legacy), "--json")
-    assert code == 0 and json.loads(out)["imported"] == ["INC_001", "INC_002"]
+    first = json.loads(out)
+    assert code == 0 and first["imported"] == ["INC_001", "INC_002", "INC_003"]
+    assert first["mapped"] == {"category NETWORK -> OTHER (kept as label legacy_category)": 1}
     code, out, _ = vigil(settings, "import", "legacy-sqlite", str(legacy), "--json")
-    assert json.loads(out) == {"imported": [], "skipped": 2, "renamed": {}}
+    assert json.loads(out) == {"imported": [], "skipped": 3, "renamed": {}, "mapped": {}}
     data = json.loads(vigil(settings, "show", "INC_001", "--json")[1])
     assert data["affected_records"] == ["TASK_917", "TASK_918"]
     assert data["detected_at"].startswith("2026-02-06T10:00:00")
     assert data["status"] == "resolved" and data["severity"] == "high"
-    assert vigil(settings, "declare", "new one")[1].strip() == "INC_003"
+    assert vigil(settings, "declare", "new one")[1].strip() == "INC_004"
     assert vigil(settings, "import", "legacy-sqlite", str(tmp_path / "missing.db"))[0] == 2
 
 

@@ -28,9 +28,16 @@ def legacy_sqlite(
         )
     if as_json:
         echo_json(
-            {"imported": report.imported, "skipped": report.skipped, "renamed": report.renamed}
-        )
+            {"imported": report.imported, "skipped": report.skipped, "renamed": report.renamed,
+             "mapped": report.mapped}
+        )  # fmt: skip
         return
     typer.echo(f"imported {len(report.imported)}, skipped {report.skipped} already imported")
     for old, new in report.renamed.items():
         typer.echo(f"  {old} was taken in Vigil; imported as {new}")
+    for what, rows in sorted(report.mapped.items()):
+        typer.echo(f"  {rows} row{'' if rows == 1 else 's'}: {what}")
+    if any(w.startswith("category ") for w in report.mapped):
+        typer.echo(
+            "  to keep a category, add it to VIGIL_CATEGORIES and import into a fresh database"
+        )

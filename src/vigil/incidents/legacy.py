@@ -43,6 +43,12 @@ class ImportReport:
     imported: list[str] = field(default_factory=list)
     skipped: int = 0
     renamed: dict[str, str] = field(default_factory=dict)
+    #: Values changed on the way in: {"category NETWORK -> OTHER": 3, ...}.
+    mapped: dict[str, int] = field(default_factory=dict)
+
+    def count(self, what: str) -> None:
+        """Count one value changed on the way in."""
+        self.mapped[what] = self.mapped.get(what, 0) + 1
 
 
 def _parse_time(value: object) -> dt.datetime:
@@ -106,7 +112,10 @@ def import_legacy_sqlite(
         labels = {"legacy_id": legacy_id}
         if category not in settings.categories:
             labels["legacy_category"] = category
+            report.count(f"category {category} -> OTHER (kept as label legacy_category)")
             category = "OTHER"
+        if not row["severity"]:
+            report.count("severity (empty) -> medium")
         detected = _parse_time(row["timestamp"])
         taken = session.execute(select(Incident.id).where(Incident.human_id == legacy_id)).first()
         data = IncidentCreate(
