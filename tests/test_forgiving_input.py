@@ -110,3 +110,41 @@ def test_an_incident_handled_outside_vigil_can_be_described_with_its_times(store
     assert done["detection_to_ack_seconds"] == 2 * 60
     timeline = client.get(f"/api/v1/incidents/{ref}/timeline", headers=auth).json()
     assert sum("backfilled" in e["message"] for e in timeline) == 2
+
+
+def test_postmortem_timeline_rows_can_be_corrected_and_removed(store: Store) -> None:
+    with store.write() as session:
+        _t, token = create_token(session=session, name="w", scopes=["write"])
+    ref = make_incident(store, title="Queue backlog")
+    client = TestClient(create_app(store=store))
+    auth = {"Authorization": f"Bearer {token}"}
+    made = client.post(f"/api/v1/incidents/{ref}/postmortem", headers=auth)
+    assert made.status_code == 201, made.text
+    copied = made.json()["timeline"][0]  # copied from the incident's own timeline
+    edited = client.patch(
+        f"/api/v1/incidents/{ref}/postmortem/timeline/{copied['id']}",
+        json={"event": "Backlog alert fired", "at": "2026-01-01T10:00:00Z"},
+        headers=auth,
+    )
+    assert edited.status_code == 200, edited.text
+    row = next(r for r in edited.json()["timeline"] if r["id"] == copied["id"])
+    assert row["event"] == "Backlog alert fired" and row["at"].startswith("2026-01-01T10:00:00")
+    own = client.get(f"/api/v1/incidents/{ref}/timeline", headers=auth).json()
+    assert own[0]["message"] != "Backlog alert fired"  # the incident's own trail stays
+    gone = client.delete(
+        f"/api/v1/incidents/{ref}/postmortem/timeline/{copied['id']}", headers=auth
+    )
+    assert gone.status_code == 200 and all(r["id"] != copied["id"] for r in gone.json()["timeline"])
+    again = client.delete(
+        f"/api/v1/incidents/{ref}/postmortem/timeline/{copied['id']}", headers=auth
+    )
+    assert again.status_code == 404 and again.json()["error"]["field"] == "entry_id"
+    other = make_incident(store, title="Other")
+    client.post(f"/api/v1/incidents/{other}/postmortem", headers=auth)
+    foreign = client.get(f"/api/v1/incidents/{other}/postmortem", headers=auth).json()["timeline"]
+    wrong = client.patch(
+        f"/api/v1/incidents/{ref}/postmortem/timeline/{foreign[0]['id']}",
+        json={"event": "x"},
+        headers=auth,
+    )
+    assert wrong.status_code == 404  # a row of another postmortem is not this one's

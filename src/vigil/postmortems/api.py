@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from vigil.auth import Principal
 from vigil.postmortems import actions, service
@@ -18,9 +18,11 @@ from vigil.postmortems.schemas import (
     PostmortemUpdate,
     RootCauseMark,
     TimelineItemCreate,
+    TimelineItemUpdate,
     WhyCreate,
     WhysStart,
 )
+from vigil.validation import MAX_ID
 from vigil.web import (
     ReadSession,
     StoreDep,
@@ -112,6 +114,27 @@ def timeline_add(
     with store.write() as session:
         _incident, pm = service.get_postmortem(session=session, ref=ref)
         service.add_timeline_entries(session=session, postmortem=pm, items=data, source="manual")
+        return service.read_postmortem(session=session, ref=ref)
+
+
+EntryId = Annotated[int, Path(ge=1, le=MAX_ID, description="A row id from the postmortem.")]
+
+
+@router.patch("/incidents/{ref}/postmortem/timeline/{entry_id}", response_model=PostmortemRead)
+def timeline_edit(
+    ref: str, entry_id: EntryId, data: TimelineItemUpdate, store: StoreDep, _who: Writer
+) -> PostmortemRead:
+    """Correct a row of the postmortem's timeline (the incident's own timeline stays)."""
+    with store.write() as session:
+        service.update_timeline_entry(session=session, ref=ref, entry_id=entry_id, data=data)
+        return service.read_postmortem(session=session, ref=ref)
+
+
+@router.delete("/incidents/{ref}/postmortem/timeline/{entry_id}", response_model=PostmortemRead)
+def timeline_remove(ref: str, entry_id: EntryId, store: StoreDep, _who: Writer) -> PostmortemRead:
+    """Remove a row from the postmortem's timeline."""
+    with store.write() as session:
+        service.remove_timeline_entry(session=session, ref=ref, entry_id=entry_id)
         return service.read_postmortem(session=session, ref=ref)
 
 

@@ -221,6 +221,41 @@ def timeline_add(
     )
 
 
+@timeline_app.command("edit")
+def timeline_edit(
+    ctx: typer.Context,
+    ref: Ref,
+    entry_id: Annotated[int, typer.Argument(help="The row's id (in `vigil postmortem show`).")],
+    at: Annotated[
+        dt.datetime | None, typer.Option("--at", parser=parse_time, metavar="TIME")
+    ] = None,
+    event: Annotated[str | None, typer.Option("--event")] = None,
+    component: Annotated[str | None, typer.Option("--component")] = None,
+    evidence: Annotated[str | None, typer.Option("--evidence")] = None,
+) -> None:
+    """Correct a row of the postmortem's timeline (the incident's own timeline stays)."""
+    from vigil.postmortems import service
+    from vigil.postmortems.schemas import TimelineItemUpdate
+
+    given = {"at": at, "event": event, "component": component, "evidence": evidence}
+    data = TimelineItemUpdate(**{k: v for k, v in given.items() if v is not None})
+    with get_store(ctx).write() as session:
+        service.update_timeline_entry(session=session, ref=ref, entry_id=entry_id, data=data)
+    typer.echo(f"{ref}: timeline row {entry_id} updated")
+
+
+@timeline_app.command("remove")
+def timeline_remove(
+    ctx: typer.Context, ref: Ref, entry_id: Annotated[int, typer.Argument()]
+) -> None:
+    """Remove a row from the postmortem's timeline."""
+    from vigil.postmortems import service
+
+    with get_store(ctx).write() as session:
+        service.remove_timeline_entry(session=session, ref=ref, entry_id=entry_id)
+    typer.echo(f"{ref}: timeline row {entry_id} removed")
+
+
 @timeline_app.command("import-git")
 def timeline_import_git(
     ctx: typer.Context,

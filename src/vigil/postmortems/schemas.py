@@ -253,11 +253,21 @@ class TimelineItemRead(BaseModel):
 
     model_config = ConfigDict(from_attributes=True)
 
+    id: int = Field(description="Names the row to edit or remove it.")
     at: dt.datetime
     event: str
     component: str
     evidence: str
     source: str
+
+
+class TimelineItemUpdate(_Model, PatchModel):
+    """Fields of a postmortem timeline row to change (the incident's own timeline stays)."""
+
+    at: Instant | None = None
+    event: str | None = Field(default=None, min_length=1, max_length=LONG_TEXT)
+    component: str | None = Field(default=None, max_length=200)
+    evidence: str | None = Field(default=None, max_length=LONG_TEXT)
 
 
 class ActionItemCreate(_Model):

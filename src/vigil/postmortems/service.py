@@ -22,9 +22,10 @@ from vigil.postmortems.schemas import (
     Sections,
     TimelineItemCreate,
     TimelineItemRead,
+    TimelineItemUpdate,
     Why,
 )
-from vigil.validation import as_instant, require_one_of
+from vigil.validation import MAX_ID, as_instant, require_one_of
 
 __all__ = [
     "STATUSES",
@@ -34,10 +35,12 @@ __all__ = [
     "get_postmortem",
     "learning_report",
     "read_postmortem",
+    "remove_timeline_entry",
     "set_root_cause",
     "start_five_whys",
     "timeline_of",
     "update_postmortem",
+    "update_timeline_entry",
 ]
 
 STATUSES = ("draft", "in_review", "published")
@@ -250,6 +253,35 @@ def timeline_of(*, session: Session, postmortem: Postmortem) -> list[PostmortemT
         .order_by(PostmortemTimelineEntry.at, PostmortemTimelineEntry.id)
     )
     return list(session.execute(stmt).scalars())
+
+
+def _timeline_row(session: Session, ref: str, entry_id: int) -> PostmortemTimelineEntry:
+    _incident, pm = get_postmortem(session=session, ref=ref)
+    row = session.get(PostmortemTimelineEntry, entry_id) if 0 < entry_id <= MAX_ID else None
+    if row is None or row.postmortem_id != pm.id:
+        raise NotFoundError(
+            f"the postmortem of {ref} has no timeline row {entry_id}", field="entry_id"
+        )
+    return row
+
+
+def update_timeline_entry(
+    *, session: Session, ref: str, entry_id: int, data: TimelineItemUpdate
+) -> PostmortemTimelineEntry:
+    """Change a row of the postmortem's timeline (rows copied from the incident included:
+    the report's timeline is the reviewers' to correct; the incident's own stays as it was)."""
+    row = _timeline_row(session, ref, entry_id)
+    for name in data.model_fields_set:
+        value = getattr(data, name)
+        setattr(row, name, as_instant(value, field="at") if name == "at" else value)
+    session.flush()
+    return row
+
+
+def remove_timeline_entry(*, session: Session, ref: str, entry_id: int) -> None:
+    """Remove a row from the postmortem's timeline."""
+    session.delete(_timeline_row(session, ref, entry_id))
+    session.flush()
 
 
 def read_postmortem(*, session: Session, ref: str) -> PostmortemRead:
