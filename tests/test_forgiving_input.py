@@ -148,3 +148,22 @@ def test_postmortem_timeline_rows_can_be_corrected_and_removed(store: Store) -> 
         headers=auth,
     )
     assert wrong.status_code == 404  # a row of another postmortem is not this one's
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_times_in_json_are_rfc3339_with_z_everywhere(store: Store) -> None:
+    import json
+
+    from vigil import IncidentLogger
+
+    ref = make_incident(store, title="Clock check")
+    env = {"VIGIL_DATA_DIR": str(store.settings.data_dir)}
+    db = str(store.settings.database_url)
+    assert _vigil(env, "--db", db, "resolve", ref, "-r", "done")[0] == 0
+    shown = json.loads(_vigil(env, "--db", db, "show", ref, "--json")[1])
+    stamps = [shown["detected_at"], shown["resolved_at"]]
+    stamps += [c["to"] for e in shown["timeline"] for c in e["changes"].values() if c.get("to")
+               and str(c["to"])[:2] == "20"]  # fmt: skip
+    IncidentLogger.configure(settings=store.settings)
+    stamps.append(IncidentLogger.get_incident(ref)["timestamp"])
+    assert stamps and all(s.endswith("Z") and "+00:00" not in s for s in stamps), stamps

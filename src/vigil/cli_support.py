@@ -118,7 +118,17 @@ def parse_labels(values: list[str] | None) -> dict[str, str] | None:
 
 def echo_json(data: Any) -> None:
     """Print JSON to stdout."""
-    typer.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+    typer.echo(json.dumps(data, indent=2, default=_json_value, ensure_ascii=False))
+
+
+def _json_value(value: Any) -> str:
+    import datetime as dt
+
+    if isinstance(value, dt.datetime):
+        from vigil.validation import rfc3339
+
+        return rfc3339(value)
+    return str(value)
 
 
 class TimeParam:

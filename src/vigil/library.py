@@ -18,6 +18,7 @@ from vigil.db import Store
 from vigil.errors import NotFoundError
 from vigil.incidents import Incident, IncidentCreate, IncidentFilter, IncidentRead, IncidentUpdate
 from vigil.incidents import service as incidents
+from vigil.validation import rfc3339
 
 __all__ = ["IncidentLogger", "log_incident", "logger_dict"]
 
@@ -25,7 +26,7 @@ ACTOR = "library"
 
 
 def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat() if value else None
+    return rfc3339(value) if value else None
 
 
 def logger_dict(incident: Incident | IncidentRead) -> dict[str, Any]:

@@ -35,12 +35,19 @@ __all__ = [
     "parse_instant",
     "require_name",
     "require_one_of",
+    "rfc3339",
 ]
 
 #: Instants outside these bounds are refused: converting them to UTC or adding a window to
 #: them would overflow, and no incident or event happens there.
 EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
 LATEST = dt.datetime(9999, 12, 30, tzinfo=dt.UTC)
+
+
+def rfc3339(value: dt.datetime) -> str:
+    """Write an instant the one way Vigil writes them in JSON: UTC, RFC 3339, ending in Z."""
+    utc = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+    return utc.isoformat().replace("+00:00", "Z")
 
 
 def as_instant(value: dt.datetime, *, field: str | None = None) -> dt.datetime:

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from vigil.db import utcnow
 from vigil.incidents.lifecycle import check_transition
 from vigil.incidents.models import Incident
+from vigil.validation import rfc3339
 
 __all__ = [
     "Change",
@@ -120,7 +121,7 @@ Change = IncidentChange | NewIncident
 
 
 def _jsonable(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, dt.datetime) else value
+    return rfc3339(value) if isinstance(value, dt.datetime) else value
 
 
 def recorded(fields: Mapping[str, tuple[Any, Any]]) -> dict[str, Any]:
