@@ -167,3 +167,20 @@ def test_times_in_json_are_rfc3339_with_z_everywhere(store: Store) -> None:
     IncidentLogger.configure(settings=store.settings)
     stamps.append(IncidentLogger.get_incident(ref)["timestamp"])
     assert stamps and all(s.endswith("Z") and "+00:00" not in s for s in stamps), stamps
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_log_lines_outside_the_incident_and_past_due_dates_are_pointed_out(
+    store: Store, tmp_path: Path
+) -> None:
+    ref = make_incident(store, title="Disk full")
+    env = {"VIGIL_DATA_DIR": str(store.settings.data_dir)}
+    db = ["--db", str(store.settings.database_url)]
+    assert _vigil(env, *db, "postmortem", "new", ref)[0] == 0
+    log = tmp_path / "app.log"
+    log.write_text("2025-12-26 14:05:00 ERROR disk full\n")
+    code, out = _vigil(env, *db, "timeline", "import-log", ref, str(log), "--since",
+                       "2025-12-26T14:00", "--until", "2025-12-26T15:00")  # fmt: skip
+    assert code == 0 and "1 of 1 line(s) lie outside the incident" in out
+    code, out = _vigil(env, *db, "actions", "add", ref, "Clean up", "--due", "2020-01-01")
+    assert code == 0 and "already past" in out

@@ -44,6 +44,9 @@ def actions_add(
     with get_store(ctx).write() as session:
         item = actions.create_action(session=session, ref=ref, data=data)
         typer.echo(f"{ref}/AI-{item.number:03d}")
+    if due and due.date() < dt.date.today():
+        typer.echo(f"warning: the due date {due:%Y-%m-%d} is already past; it shows as overdue",
+                   err=True)  # fmt: skip
 
 
 @actions_app.command("list")

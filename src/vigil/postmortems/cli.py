@@ -270,6 +270,23 @@ def timeline_import_git(
     _add_entries(ctx, ref, list(git_entries(repo, since=since, until=until)), "git")
 
 
+def _warn_outside_incident(ctx: typer.Context, ref: str, times: list[dt.datetime]) -> None:
+    """Say how many added rows lie outside the incident (detected → resolved, or now)."""
+    from vigil.db import utcnow
+    from vigil.incidents import service as incidents
+
+    with get_store(ctx).read() as session:
+        incident = incidents.get_incident(session=session, ref=ref)
+        start, end = incident.detected_at, incident.resolved_at or utcnow()
+    outside = [t for t in times if not start <= t <= end]
+    if outside:
+        typer.echo(
+            f"warning: {len(outside)} of {len(times)} line(s) lie outside the incident "
+            f"({start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC); they were added",
+            err=True,
+        )
+
+
 @timeline_app.command("import-log")
 def timeline_import_log(
     ctx: typer.Context,
@@ -294,6 +311,7 @@ def timeline_import_log(
         )
     )
     _add_entries(ctx, ref, entries, "log")
+    _warn_outside_incident(ctx, ref, [e.at for e in entries])
     if skipped:
         shown = ", ".join(skipped[:5]) + (" …" if len(skipped) > 5 else "")
         typer.echo(f"skipped {len(skipped)} line(s) with impossible timestamps: {shown}", err=True)
