@@ -51,7 +51,8 @@ def test_single_and_batch_events(client: TestClient, key: str) -> None:
         "resolved",
     ]
     inc = client.get("/api/v1/incidents/INC_001", headers=h)
-    assert inc.status_code == 401  # an integration key only sends events
+    assert inc.status_code == 403  # an integration key only sends events, and is told so
+    assert "ingestion key" in inc.json()["error"]["message"]
 
 
 def test_write_token_may_send_events_read_token_may_not(client: TestClient, store: Store) -> None:
@@ -95,7 +96,7 @@ def test_bad_input_is_refused_and_nothing_is_stored(
     r = client.post("/api/v1/events", content=body, headers=h)
     assert r.status_code == status
     assert needle in r.json()["error"]["message"]
-    assert client.get("/api/v1/resources", headers=h).status_code == 401
+    assert client.get("/api/v1/resources", headers=h).status_code == 403
 
 
 def test_oversize_batch_and_bad_key(client: TestClient, key: str, store: Store) -> None:
