@@ -91,14 +91,12 @@ def _shot(page: Any, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def _axe(browser: Any, server: Server, state: Any, path: str) -> list[str]:
-    """Serious and critical axe-core findings on ``path`` (axe needs CSP bypassed to load)."""
-    context = browser.new_context(bypass_csp=True, storage_state=state)
-    page = context.new_page()
+def _axe(page: Any, server: Server, path: str) -> list[str]:
+    """Serious and critical axe-core findings on ``path``, in a page of a context that
+    bypasses the CSP (axe is injected as a script; the pages themselves allow none)."""
     page.goto(server.base + path)
     page.add_script_tag(content=AXE.read_text())
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    context.close()
     return [
         f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
         for v in result["violations"]
@@ -200,15 +198,18 @@ def test_every_page_loads_clean_and_accessible(server: Server, browser: Any) -> 
         "settings-monitoring": "/settings/monitoring", "api-docs": "/docs", "login": "/login",
     }  # fmt: skip
     findings = {}
+    axe_context = browser.new_context(bypass_csp=True, storage_state=state)
+    axe_page = axe_context.new_page()
     for name, path in pages.items():
         page.goto(server.base + path)
-        page.wait_for_load_state("networkidle")
+        page.wait_for_load_state("load")
         _shot(page, f"page-{name}")
         assert page.evaluate("window.__xss") is None, name
         if name not in ("api-docs",):
-            problems = _axe(browser, server, state, path)
+            problems = _axe(axe_page, server, path)
             if problems:
                 findings[name] = problems
+    axe_context.close()
     assert findings == {}
     assert watch.failed == []
     assert watch.errors == [], watch.errors

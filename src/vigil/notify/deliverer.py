@@ -27,6 +27,25 @@ from vigil.notify.threads import BOT_KINDS, send_bot
 __all__ = ["Deliverer", "send_direct", "send_test"]
 
 
+def _load_senders(store: Store) -> None:
+    """Import apprise and the plugin of every channel's kind, before anything is due."""
+    import contextlib
+
+    from sqlalchemy import select
+
+    from vigil.notify.models import Channel
+
+    with contextlib.suppress(Exception), store.read() as session:
+        schemes = set(
+            session.execute(select(Channel.scheme).where(Channel.kind == "apprise")).scalars()
+        )
+        if schemes:
+            import apprise
+
+            for scheme in schemes:
+                apprise.Apprise.instantiate(f"{scheme}://localhost", suppress_exceptions=True)
+
+
 class Deliverer:
     """Sends what :func:`claim_due` hands out; one per process (it keeps connections)."""
 
@@ -36,6 +55,8 @@ class Deliverer:
         self.box = SecretBox(store.settings)
         self.client = httpx.Client(follow_redirects=False)
         self.pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="vigil-notify")
+        # The first message after a start should not wait for apprise and its plugins to load.
+        self.pool.submit(_load_senders, store)
 
     def message(self, c: Claimed) -> Message:
         """The message for a claimed notification (links are made now, one set per send)."""
