@@ -63,7 +63,7 @@ def login(
 ) -> Response:
     """Check the password; on success start a session and go where the person was going."""
     expected = request.cookies.get(_LOGIN_CSRF, "")
-    if not expected or not secrets.compare_digest(expected, csrf_token):
+    if not expected or not secrets.compare_digest(expected.encode(), csrf_token.encode()):
         return _login_page(
             request, next_=next, handle=handle, status=403,
             error="The form expired or came from another site; log in again.",

@@ -11,6 +11,7 @@ highlights, which :func:`vigil.incidents.search.marked_html` builds from escaped
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any
@@ -166,13 +167,12 @@ def _writer(role: str) -> Callable[..., Any]:
     async def person_who_may_write(
         request: Request, person: Annotated[SignedIn, Depends(signed_in_person)]
     ) -> SignedIn:
-        import hmac
-
         if _RANKS[person.role] < _RANKS[role]:
             raise PermissionDeniedError(
                 f"{person.handle} is a {person.role}; this needs the {role} role"
             )
-        if not hmac.compare_digest(await _csrf_token_of(request), person.csrf_token):
+        given = (await _csrf_token_of(request)).encode()
+        if not hmac.compare_digest(given, person.csrf_token.encode()):
             raise PermissionDeniedError(
                 "the form's CSRF token is missing or stale; reload the page and try again",
                 field="csrf_token",
