@@ -184,3 +184,26 @@ def test_log_lines_outside_the_incident_and_past_due_dates_are_pointed_out(
     assert code == 0 and "1 of 1 line(s) lie outside the incident" in out
     code, out = _vigil(env, *db, "actions", "add", ref, "Clean up", "--due", "2020-01-01")
     assert code == 0 and "already past" in out
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_the_whys_conclusion_keeps_the_root_cause_paragraph(store: Store) -> None:
+    with store.write() as session:
+        _t, token = create_token(session=session, name="w", scopes=["write"])
+    ref = make_incident(store, title="Schedule API 500s")
+    client = TestClient(create_app(store=store))
+    auth = {"Authorization": f"Bearer {token}"}
+    base = f"/api/v1/incidents/{ref}/postmortem"
+    assert client.post(base, headers=auth).status_code == 201
+    paragraph = "A migration added a column the code read before the deploy finished."
+    assert client.patch(base, json={"root_cause": paragraph}, headers=auth).status_code == 200
+    client.post(f"{base}/whys/start", json={"problem": "500s"}, headers=auth)
+    client.post(f"{base}/whys", json={"question": "Why?", "answer": "No check"}, headers=auth)
+    done = client.post(
+        f"{base}/root-cause", json={"text": "No migration check in CI"}, headers=auth
+    )
+    assert done.status_code == 200
+    read = done.json()
+    assert read["root_cause"] == paragraph and read["whys_root_cause"] == "No migration check in CI"
+    report = client.get(f"{base}/report", headers=auth).text
+    assert paragraph in report and "**ROOT CAUSE**: No migration check in CI" in report

@@ -98,9 +98,11 @@ def test_form_without_csrf_token_is_refused_and_changes_nothing(
         follow_redirects=False,
     )
     assert odd.status_code == 403  # compared as bytes: never a 500
-    login = Browser(store).client.post(
+    stranger = Browser(store)
+    stranger.client.cookies.set("vigil_login_csrf", "abc")
+    login = stranger.client.post(
         "/login", data={"handle": "admin", "password": "x" * 12, "csrf_token": "ü"},
-        cookies={"vigil_login_csrf": "abc"}, follow_redirects=False,
+        follow_redirects=False,
     )  # fmt: skip
     assert login.status_code == 403
     with store.read() as session:

@@ -23,8 +23,8 @@ __all__ = [
     "sections_from_form",
 ]
 
-HEADER_FIELDS = ("title", "summary", "problem_statement", "root_cause", "root_cause_category",
-                 "reported_by", "affected_systems")  # fmt: skip
+HEADER_FIELDS = ("title", "summary", "problem_statement", "root_cause", "whys_root_cause",
+                 "root_cause_category", "reported_by", "affected_systems")  # fmt: skip
 #: What one line of each list field holds (shown as the field's hint).
 LINE_FORMATS = {
     "impact_operations": "[x] operation (one per line; [x] when it worked)",
@@ -164,7 +164,8 @@ def form_from_sections(pm: Any) -> dict[str, str]:
     s = Sections.model_validate(pm.sections)
     values = {
         "title": pm.title, "summary": pm.summary, "problem_statement": pm.problem_statement,
-        "root_cause": pm.root_cause, "root_cause_category": pm.root_cause_category or "",
+        "root_cause": pm.root_cause, "whys_root_cause": pm.whys_root_cause,
+        "root_cause_category": pm.root_cause_category or "",
         "reported_by": pm.reported_by, "affected_systems": ", ".join(pm.affected_systems),
         "impact_users": s.impact.users_affected,
         "impact_operations": _check_lines(s.impact.operations),

@@ -29,7 +29,10 @@ class Postmortem(Base):
     problem_statement: Mapped[str] = mapped_column(Text, default="")
     facilitator: Mapped[str | None] = mapped_column(String(200))
     whys: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    #: The report's Root Cause paragraph (a summary people write).
     root_cause: Mapped[str] = mapped_column(Text, default="")
+    #: Where the five whys ended ("ROOT CAUSE:" under the whys); kept apart from the summary.
+    whys_root_cause: Mapped[str] = mapped_column(Text, default="", server_default="")
     root_cause_category: Mapped[str | None] = mapped_column(String(100))
     sections: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     review_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

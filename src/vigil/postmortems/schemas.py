@@ -198,6 +198,7 @@ class PostmortemUpdate(_Model, PatchModel):
     affected_systems: Tags | None = None
     problem_statement: str | None = Field(default=None, max_length=LONG_TEXT)
     root_cause: str | None = Field(default=None, max_length=LONG_TEXT)
+    whys_root_cause: str | None = Field(default=None, max_length=LONG_TEXT)
     root_cause_category: str | None = Field(default=None, max_length=100)
     review_at: Instant | None = None
     sections: dict[str, object] | None = None
@@ -330,7 +331,8 @@ class PostmortemRead(BaseModel):
     problem_statement: str
     facilitator: str | None
     whys: list[Why]
-    root_cause: str
+    root_cause: str = Field(description="The report's Root Cause paragraph.")
+    whys_root_cause: str = Field(default="", description="Where the five whys ended.")
     root_cause_category: str | None
     sections: Sections
     review_at: dt.datetime | None

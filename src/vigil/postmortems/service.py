@@ -106,7 +106,8 @@ def _strings(value: Any) -> list[str]:
 
 def _index_text(session: Session, pm: Postmortem) -> None:
     """Give full-text search the postmortem's words (title, sections, whys)."""
-    texts = [pm.title, pm.summary, pm.problem_statement, pm.root_cause, *_strings(pm.whys),
+    texts = [pm.title, pm.summary, pm.problem_statement, pm.root_cause, pm.whys_root_cause,
+             *_strings(pm.whys),
              *_strings(pm.sections)]  # fmt: skip
     search.index_postmortem(session=session, incident_id=pm.incident_id, texts=texts)
 
@@ -195,7 +196,8 @@ def add_why(
 def set_root_cause(
     *, session: Session, ref: str, text: str, category: str | None = None
 ) -> Postmortem:
-    """Mark the root cause the whys led to; refused before any why is answered."""
+    """Mark the root cause the whys led to (kept apart from the Root Cause paragraph, which
+    it fills only while that is empty); refused before any why is answered."""
     _incident, pm = get_postmortem(session=session, ref=ref)
     if not pm.whys:
         raise ValidationError(
@@ -203,7 +205,9 @@ def set_root_cause(
         )
     if not text.strip():
         raise ValidationError("the root cause needs some text", field="root_cause")
-    pm.root_cause = text.strip()
+    pm.whys_root_cause = text.strip()
+    if not pm.root_cause.strip():
+        pm.root_cause = text.strip()  # a first summary; the paragraph stays the authors' own
     pm.root_cause_category = category
     pm.updated_at = utcnow()
     session.flush()
@@ -301,6 +305,7 @@ def read_postmortem(*, session: Session, ref: str) -> PostmortemRead:
         facilitator=pm.facilitator,
         whys=[Why.model_validate(w) for w in pm.whys],
         root_cause=pm.root_cause,
+        whys_root_cause=pm.whys_root_cause,
         root_cause_category=pm.root_cause_category,
         sections=_sections(pm),
         review_at=pm.review_at,
