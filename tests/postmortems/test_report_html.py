@@ -32,9 +32,10 @@ T = dt.datetime(2025, 12, 26, 14, 0, tzinfo=dt.UTC)
 # Every element and attribute the report template and markdown-it can produce themselves.
 OWN_ELEMENTS = {
     "html", "head", "body", "meta", "title", "style", "h2", "h3", "h4", "p", "strong", "em",
-    "ul", "ol", "li", "table", "thead", "tbody", "tr", "th", "td", "br", "code", "pre",
+    "ul", "ol", "li", "table", "thead", "tbody", "tr", "th", "td", "br", "code", "pre", "a",
 }  # fmt: skip
-OWN_ATTRIBUTES = {("html", "lang"), ("meta", "charset"), ("code", "class")}
+#: Free text may link to http(s) pages (and hold inline code); nothing else of a user's.
+OWN_ATTRIBUTES = {("html", "lang"), ("meta", "charset"), ("code", "class"), ("a", "href")}
 OWN_CLASSES = {"language-sql", "language-bash"}
 
 HOSTILE = [
@@ -87,6 +88,8 @@ def _assert_only_own_markup(document: str) -> None:
             )
             if attribute == "class":
                 assert value in OWN_CLASSES
+            if attribute == "href":
+                assert value.startswith(("http://", "https://")), f"link to {value!r}"
 
 
 def _report_with_text_everywhere(store: Store, text: str, number: int) -> str:
@@ -170,3 +173,13 @@ def test_commit_sha_with_blank_line_stays_in_its_list_item(sqlite_store: Store) 
     assert "<script>" not in document
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in document
     assert "<br>" in document  # multi-line table cells still break lines
+
+
+def test_free_text_keeps_inline_code_and_http_links(sqlite_store: Store) -> None:
+    text = (
+        "ran `alembic upgrade head` at app/db.py:42, see [the runbook](https://wiki.example.com/db)"
+    )
+    document = _report_with_text_everywhere(sqlite_store, text, next(_counter))
+    _assert_only_own_markup(document)
+    assert "<code>alembic upgrade head</code>" in document
+    assert '<a href="https://wiki.example.com/db">the runbook</a>' in document

@@ -43,13 +43,37 @@ CHECKLIST = (
 )
 
 
+#: Inline code (`alembic upgrade head`) and links to http(s) pages written in free text stay
+#: Markdown; everything else is escaped. A code span holding a | is escaped too (it would
+#: split a table cell).
+_KEPT = re.compile(
+    r"(?P<fence>`+)(?P<code>[^`|\n]+?)(?P=fence)(?!`)"
+    r"|\[(?P<label>[^\[\]\n]{1,200})\]\((?P<url>https?://[^\s()<>\\`]{1,2000})\)"
+)
+
+
+def _escape_keeping_code_and_links(line: str) -> str:
+    out, pos = [], 0
+    for m in _KEPT.finditer(line):
+        out.append(_INLINE.sub(r"\\\1", line[pos : m.start()]))
+        if m.group("fence"):
+            out.append(m.group(0))
+        else:
+            label = _INLINE.sub(r"\\\1", m.group("label"))
+            out.append(f"[{label}]({m.group('url')})")
+        pos = m.end()
+    out.append(_INLINE.sub(r"\\\1", line[pos:]))
+    return "".join(out)
+
+
 def escape_md(text: Any) -> str:
-    """Escape user text so it stays inline text: no headings, lists, tables or HTML."""
+    """Escape user text so it stays inline text: no headings, lists, tables or HTML; inline
+    code and links to http(s) pages are kept (markdown-it renders them with HTML disabled)."""
     lines = []
     # Blank lines would end the paragraph and leading spaces could start a code block.
     raw = [line.lstrip() for line in str(text or "").replace(_CELL_BREAK, "").splitlines()]
     for line in [line for line in raw if line] or [""]:
-        line = _INLINE.sub(r"\\\1", line)
+        line = _escape_keeping_code_and_links(line)
         if _DIGITS_ONLY.match(line):  # the template may follow it with '.' or ')': a list marker
             line = f"&#{ord(line[0])};{line[1:]}"
         line = _BULLET_START.sub(lambda m: m.group(1) + "\\" + m.group(2), line)
