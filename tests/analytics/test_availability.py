@@ -317,3 +317,35 @@ def test_refresh_never_waits_for_busy_writers(store: Store) -> None:
         refresh_downtime(session=session)
     with store.read() as session:
         assert pending_intervals(session=session, resources=["busy"]).since == {}
+
+
+def test_planned_maintenance_is_left_out_of_the_sla_and_shown_apart(store: Store) -> None:
+    from vigil.ingest import maintenance
+
+    _record(store, "db-1", [("pg", 0, False), ("pg", 100, True), ("pg", 160, False)], [])
+    _record(store, "web-1", [("nginx", 0, False), ("nginx", 100, True), ("nginx", 160, False)], [])
+    with store.write() as session:
+        maintenance.create_window(
+            session=session, name="upgrade", resource="db-*", starts_at=minute(120),
+            ends_at=minute(180), actor="t", reason="major version upgrade",
+        )  # fmt: skip
+    for refreshed in (False, True):
+        if refreshed:
+            with store.write() as session:
+                refresh_downtime(session=session)
+        with store.read() as session:
+            rows = {
+                r.resource: r
+                for r in availability_by_resource(session=session, start=minute(0), end=minute(300))
+            }
+            raw = availability_by_resource(
+                session=session, start=minute(0), end=minute(300), resources=["db-1"],
+                exclude_maintenance=False,
+            )[0]  # fmt: skip
+        db, web = rows["db-1"], rows["web-1"]
+        assert db.maintenance_seconds == 60 * 60 and db.maintenance_downtime_seconds == 40 * 60
+        assert db.downtime_seconds == 60 * 60  # all of it is still reported
+        assert db.availability_percent == pytest.approx(100 * 220 / 240)
+        assert db.error_budget_remaining_seconds == pytest.approx(0.01 * 240 * 60 - 20 * 60)
+        assert raw.availability_percent == pytest.approx(100 * 240 / 300)
+        assert web.maintenance_seconds == 0 and web.availability_percent == pytest.approx(80.0)

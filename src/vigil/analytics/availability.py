@@ -12,6 +12,11 @@ For each resource and window [start, end):
   observed time (a resource already down when observation starts adds none);
 * **MTBF** is the mean operating time between the end of one failure and the start of the
   next, both inside the window: mean(startᵢ₊₁ − endᵢ); undefined with fewer than two failures;
+* **planned** time is what maintenance windows naming the resource (a glob) cover of its
+  observed time; unless asked otherwise it is left out of the SLA: availability, the band and
+  the error budget are computed on observed − planned, with the downtime inside the windows
+  not counted (both figures are reported apart: ``maintenance_seconds``,
+  ``maintenance_downtime_seconds``; ``downtime_seconds`` stays all of it);
 * the SLA band: ≥ 99.9 Excellent, ≥ 99.0 Good, ≥ 95.0 Fair, else Poor; the error
   budget is (1 − target) × observed, and what remains of it after the downtime.
 
@@ -24,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from itertools import pairwise
 from typing import Any
 
@@ -36,6 +42,7 @@ from vigil.analytics.intervals import clip, merge
 from vigil.analytics.models import ResourceDowntime, ResourceObservation
 from vigil.db import PreparedStatement
 from vigil.errors import ValidationError
+from vigil.ingest import MaintenanceWindow
 from vigil.validation import as_instant
 
 __all__ = ["ResourceAvailability", "availability_by_resource", "sla_band"]
@@ -72,6 +79,8 @@ class ResourceAvailability(BaseModel):
     error_budget_remaining_seconds: float
     failures: int
     mtbf_seconds: float | None
+    maintenance_seconds: float = 0.0
+    maintenance_downtime_seconds: float = 0.0
 
 
 _D = ResourceDowntime
@@ -165,6 +174,59 @@ def _stored(session: Session, stmt: Any, resources: Sequence[str] | None, **para
     return session.execute(stmt, params).all()
 
 
+def _planned_windows(session: Session, lo: float, hi: float) -> list[tuple[str, float, float]]:
+    """Maintenance windows naming resources (a glob) that overlap [lo, hi), as seconds."""
+    w = MaintenanceWindow
+    start, end = dt.datetime.fromtimestamp(lo, dt.UTC), dt.datetime.fromtimestamp(hi, dt.UTC)
+    rows = session.execute(
+        select(w.resource, w.starts_at, w.ends_at).where(
+            w.resource.is_not(None), w.starts_at < end, w.ends_at > start
+        )
+    ).all()
+    return [(str(g), a.timestamp(), b.timestamp()) for g, a, b in rows]
+
+
+def _overlap(a: list[tuple[float, float]], b: list[tuple[float, float]]) -> float:
+    """Total length of the intersection of two sorted, disjoint interval lists."""
+    total, i, j = 0.0, 0, 0
+    while i < len(a) and j < len(b):
+        lo, hi = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        total += max(0.0, hi - lo)
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return total
+
+
+def _planned_time(
+    session: Session,
+    resource: str,
+    windows: list[tuple[str, float, float]],
+    observed_from: float,
+    hi: float,
+    pending: Any,
+) -> tuple[float, float]:
+    """(planned seconds, downtime seconds inside them) of one resource."""
+    spans = merge(
+        clip([(a, b) for g, a, b in windows if fnmatchcase(resource, g)], observed_from, hi)
+    )
+    if not spans:
+        return 0.0, 0.0
+    d = ResourceDowntime
+    stmt = select(d.start_s, d.end_s).where(
+        d.resource == resource,
+        d.start_s < spans[-1][1],
+        d.end_s.is_(None) | (d.end_s > spans[0][0]),
+    )
+    since = pending.since.get(resource)
+    if since is not None:
+        stmt = stmt.where(d.start_s < since)
+    stored = [(a, hi if b is None else b) for a, b in session.execute(stmt).all()]
+    down = merge(clip(stored + list(pending.tails.get(resource, [])), observed_from, hi))
+    return sum(b - a for a, b in spans), _overlap(down, spans)
+
+
 def availability_by_resource(
     *,
     session: Session,
@@ -172,6 +234,7 @@ def availability_by_resource(
     end: dt.datetime,
     target_percent: float = 99.0,
     resources: Sequence[str] | None = None,
+    exclude_maintenance: bool = True,
 ) -> list[ResourceAvailability]:
     """Compute availability for every resource observed before ``end`` (or ``resources``).
 
@@ -201,6 +264,7 @@ def availability_by_resource(
             first_seen[r] = t
     aggregates = {row[0]: row[1:] for row in _stored(session, _AGGREGATES, resources, lo=lo, hi=hi)}
     conn = session.connection()
+    windows = _planned_windows(session, lo, hi) if exclude_maintenance else []
     out = []
     for resource in sorted(first_seen):
         seen = first_seen[resource]
@@ -215,7 +279,12 @@ def availability_by_resource(
             before = _AGGREGATE_BEFORE.execute(conn, params).fetchone()
             tail = merge(clip(pending.tails[resource], observed_from, hi))
             summary = _Summary.from_sql(before, lo, seen).then(_Summary.of(tail, observed_from))
-        out.append(_result(resource, start, end, observed_from, summary, target_percent))
+        planned = (
+            _planned_time(session, resource, windows, observed_from, hi, pending)
+            if windows
+            else (0.0, 0.0)
+        )
+        out.append(_result(resource, start, end, observed_from, summary, target_percent, planned))
     return out
 
 
@@ -226,12 +295,16 @@ def _result(
     observed_from: float,
     summary: _Summary,
     target_percent: float,
+    planned: tuple[float, float] = (0.0, 0.0),
 ) -> ResourceAvailability:
     observed = end.timestamp() - observed_from
     downtime = summary.downtime
     uptime = observed - downtime
-    percent = 100.0 * uptime / observed if observed > 0 else None
-    budget = (1 - target_percent / 100) * observed
+    planned_time, planned_down = planned
+    counted = observed - planned_time  # the time the SLA speaks of
+    counted_down = downtime - planned_down
+    percent = 100.0 * (counted - counted_down) / counted if counted > 0 else None
+    budget = (1 - target_percent / 100) * counted
     return ResourceAvailability(
         resource=resource,
         start=start,
@@ -245,7 +318,9 @@ def _result(
         target_percent=target_percent,
         meets_target=None if percent is None else percent >= target_percent,
         error_budget_seconds=budget,
-        error_budget_remaining_seconds=budget - downtime,
+        error_budget_remaining_seconds=budget - counted_down,
         failures=summary.failures,
         mtbf_seconds=summary.gaps / (summary.n - 1) if summary.n >= 2 else None,
+        maintenance_seconds=planned_time,
+        maintenance_downtime_seconds=planned_down,
     )

@@ -112,6 +112,14 @@ def csv_safe(value: Any) -> Any:
     return value
 
 
+def _budget(a: Any) -> str:
+    """The error budget in words: what is left of it, or by how much it was overspent."""
+    left = a.error_budget_remaining_seconds
+    if left < 0:
+        return f"overspent by {_hours(-left)} (of {_hours(a.error_budget_seconds)})"
+    return f"{_hours(left)} of {_hours(a.error_budget_seconds)} left"
+
+
 def _hours(seconds: float | None) -> str:
     return (
         "n/a"
@@ -171,9 +179,9 @@ def weekly_report(
     lines.append(f"{len(meeting)} of {len(avail)} resources meet it.")
     missing = [a for a in avail if a.meets_target is False]
     if missing:
-        lines += ["", "| Resource | Availability | Band | Budget left |", "|---|---|---|---|"]
+        lines += ["", "| Resource | Availability | Band | Error budget |", "|---|---|---|---|"]
         lines += [
-            f"| {_md_cell(a.resource)} | {a.availability_percent:.3f} % | {a.sla_band} | {_hours(a.error_budget_remaining_seconds)} |"
+            f"| {_md_cell(a.resource)} | {a.availability_percent:.3f} % | {a.sla_band} | {_budget(a)} |"
             for a in missing
             if a.availability_percent is not None
         ]
