@@ -236,9 +236,12 @@ def test_report_cli_and_api_formats(settings: Settings, store: Store) -> None:
         assert "cam9" in r.text
         assert client.get("/api/v1/analytics/response", headers=h).json()[0]["incidents"] == 1
         assert client.get("/api/v1/analytics/dashboard", headers=h).json()["summary"]["active"] == 1
-        assert (
-            client.get("/api/v1/analytics/reliability", headers=h).json()[0]["resource"] == "cam9"
-        )
+        # cam9 was seen for seconds of the 30 days: marked as partly observed, and not ranked.
+        ranking = client.get("/api/v1/analytics/reliability", headers=h).json()
+        assert [r["resource"] for r in ranking] == []
+        (row,) = client.get("/api/v1/analytics/availability", headers=h).json()
+        assert row["resource"] == "cam9" and row["partly_observed"] is True
+        assert row["observed_percent"] < 1
         assert client.get("/api/v1/analytics/recurring", headers=h).json() == []
         assert "Weekly reliability report" in client.get("/api/v1/analytics/weekly", headers=h).text
         r = client.get("/api/v1/analytics/availability", params={"window": "x"}, headers=h)

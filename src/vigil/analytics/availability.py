@@ -33,7 +33,7 @@ from fnmatch import fnmatchcase
 from itertools import pairwise
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import Session
 
@@ -45,7 +45,10 @@ from vigil.errors import ValidationError
 from vigil.ingest import MaintenanceWindow
 from vigil.validation import as_instant
 
-__all__ = ["ResourceAvailability", "availability_by_resource", "sla_band"]
+__all__ = ["PARTLY_OBSERVED_BELOW", "ResourceAvailability", "availability_by_resource", "sla_band"]
+
+#: A resource observed for less of the window than this (percent) is marked as partly observed.
+PARTLY_OBSERVED_BELOW = 50.0
 
 
 def sla_band(percent: float | None) -> str:
@@ -81,6 +84,14 @@ class ResourceAvailability(BaseModel):
     mtbf_seconds: float | None
     maintenance_seconds: float = 0.0
     maintenance_downtime_seconds: float = 0.0
+    observed_percent: float = Field(
+        default=100.0, description="How much of the window the resource was observed for."
+    )
+    partly_observed: bool = Field(
+        default=False,
+        description=f"Observed for less than {PARTLY_OBSERVED_BELOW:g} % of the window: its "
+        "figures say little, and rankings leave it out.",
+    )
 
 
 _D = ResourceDowntime
@@ -298,6 +309,7 @@ def _result(
     planned: tuple[float, float] = (0.0, 0.0),
 ) -> ResourceAvailability:
     observed = end.timestamp() - observed_from
+    window = end.timestamp() - start.timestamp()
     downtime = summary.downtime
     uptime = observed - downtime
     planned_time, planned_down = planned
@@ -323,4 +335,6 @@ def _result(
         mtbf_seconds=summary.gaps / (summary.n - 1) if summary.n >= 2 else None,
         maintenance_seconds=planned_time,
         maintenance_downtime_seconds=planned_down,
+        observed_percent=round(100.0 * observed / window, 3) if window > 0 else 0.0,
+        partly_observed=window > 0 and 100.0 * observed / window < PARTLY_OBSERVED_BELOW,
     )

@@ -176,7 +176,8 @@ class RankedResource(BaseModel):
 def reliability_ranking(
     *, session: Session, start: dt.datetime, end: dt.datetime
 ) -> list[RankedResource]:
-    """Return resources from most to least reliable (availability, then fewer incidents, then MTBF)."""
+    """Return resources from most to least reliable (availability, then fewer incidents, then
+    MTBF); resources observed for only part of the window are left out (too little to rank)."""
     counts = dict(
         session.execute(
             select(Incident.resource, func.count())
@@ -197,6 +198,7 @@ def reliability_ranking(
             sla_band=a.sla_band,
         )
         for a in availability_by_resource(session=session, start=start, end=end)
+        if not a.partly_observed
     ]
     ranked.sort(
         key=lambda r: (
