@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from vigil.db.failures import DRIVER_ERRORS, translate_db_error
     from vigil.db.fastpath import PreparedStatement, insert_all_columns
     from vigil.db.locks import lock_keys
-    from vigil.db.runfiles import register_process
+    from vigil.db.runfiles import owner_alive, register_process
     from vigil.db.store import Store
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "later_of",
     "lock_keys",
     "normalize_database_url",
+    "owner_alive",
     "register_process",
     "translate_db_error",
     "utcnow",
@@ -63,6 +64,7 @@ _EXPORTS = {
     "later_of": "base",
     "lock_keys": "locks",
     "normalize_database_url": "engine",
+    "owner_alive": "runfiles",
     "register_process": "runfiles",
     "translate_db_error": "failures",
     "utcnow": "base",

@@ -12,7 +12,7 @@ from pathlib import Path
 from vigil.config import Settings
 from vigil.db.engine import normalize_database_url
 
-__all__ = ["RunningProcess", "register_process", "running_processes"]
+__all__ = ["RunningProcess", "owner_alive", "register_process", "running_processes"]
 
 
 @dataclass(frozen=True)
@@ -71,3 +71,21 @@ def running_processes(settings: Settings, url: str) -> list[RunningProcess]:
         if data.get("db") == key and pid != os.getpid():
             found.append(RunningProcess(pid=pid, kind=str(data.get("kind")), path=path))
     return found
+
+
+def owner_alive(owner: str | None) -> bool:
+    """Whether the process named ``host:pid`` may still run: False only for a process on this
+    host that is gone (one on another host, or unreadable, counts as alive)."""
+    import os
+    import socket
+
+    host, _, pid = (owner or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Sequence
 
-from vigil.db import Store, utcnow
+from vigil.db import Store, owner_alive, utcnow
 from vigil.jobs.models import JobState
 from vigil.jobs.registry import Job, all_jobs
 from vigil.jobs.service import claim_job, ensure_jobs, finish_job
@@ -92,7 +92,12 @@ class JobRunner:
                 with self.store.write() as session:
                     ensure_jobs(session=session, jobs=[job], settings=self.store.settings)
                 continue
-            leased = state.lease_until is not None and state.lease_until >= now
+            # A lease whose holder died on this host is taken over now (claim_job checks again).
+            leased = (
+                state.lease_until is not None
+                and state.lease_until >= now
+                and owner_alive(state.owner)
+            )
             if state.next_due_at > now or leased:
                 continue
             if self.run_one(job):

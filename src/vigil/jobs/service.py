@@ -4,7 +4,8 @@ A process claims a due job with one conditional ``UPDATE`` of its row (due, and 
 force) inside a write transaction: on SQLite the write lock serializes claimers, on
 PostgreSQL the row lock does and the second claimer re-reads the row and finds it leased. The
 claim holds until ``lease_until``; a runner that dies mid-run leaves it to expire, and the
-next process to look after that takes the job over. Finishing moves ``next_due_at`` to the
+next process to look after that takes the job over (at once, when the dead runner was a
+process on the same host). Finishing moves ``next_due_at`` to the
 next slot after now and records the run.
 """
 
@@ -18,7 +19,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from vigil.config import Settings
-from vigil.db import utcnow
+from vigil.db import owner_alive, utcnow
 from vigil.jobs.models import JobState
 from vigil.jobs.registry import Job
 
@@ -48,22 +49,30 @@ def ensure_jobs(*, session: Session, jobs: Sequence[Job], settings: Settings) ->
 def claim_job(
     *, session: Session, name: str, owner: str, lease_seconds: float, now: dt.datetime | None = None
 ) -> bool:
-    """Take ``name`` if it is due and nobody holds it; True if this caller now does."""
+    """Take ``name`` if it is due and nobody holds it; True if this caller now does.
+
+    A lease held by a process on this host that is gone (killed mid-run) is taken over at
+    once rather than after the lease runs out."""
     now = now or utcnow()
     j = JobState
-    result = session.execute(
-        update(j)
-        .where(
-            j.name == name,
-            j.next_due_at <= now,
-            (j.lease_until.is_(None)) | (j.lease_until < now),
-        )
-        .values(
-            owner=owner, lease_until=now + dt.timedelta(seconds=lease_seconds), last_started_at=now
-        )
-        .execution_options(synchronize_session=False)
+    values = {
+        "owner": owner, "lease_until": now + dt.timedelta(seconds=lease_seconds),
+        "last_started_at": now,
+    }  # fmt: skip
+    free = (j.lease_until.is_(None)) | (j.lease_until < now)
+    claim = update(j).where(j.name == name, j.next_due_at <= now).values(values)
+    result = session.execute(claim.where(free).execution_options(synchronize_session=False))
+    if result.rowcount == 1:  # type: ignore[attr-defined]
+        return True
+    held = session.execute(
+        select(j.owner).where(j.name == name, j.next_due_at <= now, ~free)
+    ).scalar_one_or_none()
+    if held is None or held == owner or owner_alive(held):
+        return False
+    taken = session.execute(
+        claim.where(j.owner == held).execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def finish_job(

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, aliased
 
 from vigil.config import Settings
 from vigil.crypto import SecretBox
-from vigil.db import INCIDENTS_CHANGED, PreparedStatement, utcnow
+from vigil.db import INCIDENTS_CHANGED, PreparedStatement, owner_alive, utcnow
 from vigil.incidents import IncidentChange, apply_changes
 from vigil.notify.models import Channel, DeliveryAttempt, Notification
 from vigil.notify.senders import (
@@ -72,25 +72,11 @@ def _history(session: Session, rows: list[tuple[int, str, str]], now: dt.datetim
         )
 
 
-def _alive(owner: str | None) -> bool:
-    """False only for a sender on this host whose process is gone."""
-    host, _, pid = (owner or "").rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return True
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _stale_claims(session: Session, now: dt.datetime) -> list[int]:
     """Notifications left ``sending`` by a sender whose lease lapsed or whose process is gone."""
     n = Notification
     sending = session.execute(select(n.id, n.lease_until, n.owner).where(n.state == "sending"))
-    return [i for i, lease, owner in sending if (lease and lease < now) or not _alive(owner)]
+    return [i for i, lease, owner in sending if (lease and lease < now) or not owner_alive(owner)]
 
 
 def _reclaim_expired(session: Session, now: dt.datetime) -> None:
