@@ -100,7 +100,8 @@ def test_two_processes_one_killed_mid_run(store: Store, tmp_path: Path) -> None:
         first.send_signal(signal.SIGKILL)  # dies holding the job
         first.wait()
         killed_at = time.time()
-        # Two fresh processes: neither may run the job before the lease ends, then only one.
+        # Two fresh processes on this host: they see the holder is gone and one of them (only
+        # one) takes the job over at once, without waiting for the lease to run out.
         others = [
             _spawn(store, out, period=30, duration=0.2, seconds=6, lease=lease) for _ in range(2)
         ]
@@ -116,8 +117,7 @@ def test_two_processes_one_killed_mid_run(store: Store, tmp_path: Path) -> None:
     assert len(starts) == 2 and len(ends) == 1  # the killed run and one takeover
     takeover_pid, takeover_at = starts[1]
     assert takeover_pid in {p.pid for p in others}
-    assert takeover_at >= starts[0][1] + lease - 0.1
-    assert takeover_at >= killed_at - 0.1 or takeover_at >= starts[0][1] + lease
+    assert takeover_at >= killed_at - 0.1  # never while the first one still ran
 
 
 def test_serve_can_leave_the_jobs_to_workers(settings: Settings) -> None:
