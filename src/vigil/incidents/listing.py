@@ -16,7 +16,7 @@ from vigil.incidents.models import Incident
 from vigil.incidents.schemas import IncidentFilter
 from vigil.incidents.service import filtered_select
 
-__all__ = ["SORTS", "IncidentBrowse", "browse_incidents", "related_incidents"]
+__all__ = ["SORTS", "IncidentBrowse", "browse_incidents", "export_incidents", "related_incidents"]
 
 _RANK = case({s: i for i, s in enumerate(SEVERITIES)}, value=Incident.severity, else_=9)
 _STATUS_ORDER = case(
@@ -50,6 +50,25 @@ class IncidentBrowse:
         return max(1, -(-self.total // self.per_page))
 
 
+MAX_EXPORT = 10_000
+
+
+def _check_sort(sort: str) -> None:
+    if sort not in SORTS:
+        raise ValidationError(
+            f"sort {sort!r} is not one of: {', '.join(SORTS)}", field="sort", allowed=list(SORTS)
+        )
+
+
+def export_incidents(
+    *, session: Session, settings: Settings, filters: IncidentFilter, sort: str = "newest"
+) -> Sequence[Incident]:
+    """Return up to MAX_EXPORT incidents matching ``filters`` in order ``sort`` (one query)."""
+    _check_sort(sort)
+    stmt = filtered_select(session, settings, filters).order_by(*SORTS[sort]).limit(MAX_EXPORT)
+    return session.execute(stmt).scalars().all()
+
+
 def browse_incidents(
     *,
     session: Session,
@@ -60,10 +79,7 @@ def browse_incidents(
     per_page: int = 50,
 ) -> IncidentBrowse:
     """Return page ``page`` of the incidents matching ``filters`` in order ``sort``."""
-    if sort not in SORTS:
-        raise ValidationError(
-            f"sort {sort!r} is not one of: {', '.join(SORTS)}", field="sort", allowed=list(SORTS)
-        )
+    _check_sort(sort)
     if not 1 <= per_page <= MAX_PER_PAGE:
         raise ValidationError(f"per_page must be 1 to {MAX_PER_PAGE}", field="per_page")
     if not 1 <= page <= 1_000_000:

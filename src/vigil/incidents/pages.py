@@ -6,7 +6,7 @@ import csv
 import io
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from vigil.errors import VigilError
@@ -47,34 +47,11 @@ def _filters_from(params: dict[str, Any]) -> IncidentFilter:
     return IncidentFilter(**data)
 
 
-def _list_params(
-    status: list[str] | None,
-    severity: list[str] | None,
-    category: list[str] | None,
-    service: str | None,
-    resource: str | None,
-    assignee: str | None,
-    since: str | None,
-    until: str | None,
-    q: str | None,
-    sort: str,
-) -> dict[str, Any]:
-    return {
-        "status": status or [], "severity": severity or [], "category": category or [],
-        "service": service or "", "resource": resource or "", "assignee": assignee or "",
-        "since": since or "", "until": until or "", "q": q or "", "sort": sort,
-    }  # fmt: skip
-
-
 _Multi = Annotated[list[str] | None, Query(max_length=20)]
 _Text = Annotated[str | None, Query(max_length=200)]
 
 
-@router.get("/incidents", response_class=HTMLResponse)
-def incident_list(
-    request: Request,
-    store: StoreDep,
-    _person: Viewer,
+def _list_query(
     status: _Multi = None,
     severity: _Multi = None,
     category: _Multi = None,
@@ -85,19 +62,35 @@ def incident_list(
     until: _Text = None,
     q: _Text = None,
     sort: Annotated[str, Query(max_length=20)] = "newest",
+) -> dict[str, Any]:
+    """The list's view as the URL gives it (shared by the page and its CSV export)."""
+    return {
+        "status": status or [], "severity": severity or [], "category": category or [],
+        "service": service or "", "resource": resource or "", "assignee": assignee or "",
+        "since": since or "", "until": until or "", "q": q or "", "sort": sort,
+    }  # fmt: skip
+
+
+ListQuery = Annotated[dict[str, Any], Depends(_list_query)]
+
+
+@router.get("/incidents", response_class=HTMLResponse)
+def incident_list(
+    request: Request,
+    store: StoreDep,
+    _person: Viewer,
+    params: ListQuery,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> HTMLResponse:
     """List incidents; every filter, the order and the page are in the URL to share it."""
-    params = _list_params(status, severity, category, service, resource, assignee, since,
-                          until, q, sort)  # fmt: skip
     errors: dict[str, str] = {}
     result = None
     with store.read() as session:
         try:
             result = listing.browse_incidents(
                 session=session, settings=store.settings, filters=_filters_from(params),
-                sort=sort, page=page, per_page=per_page,
+                sort=params["sort"], page=page, per_page=per_page,
             )  # fmt: skip
         except (VigilError, ValueError) as exc:
             errors = field_errors(exc)
@@ -115,43 +108,21 @@ def incident_list(
 
 
 @router.get("/incidents.csv")
-def incident_csv(
-    store: StoreDep,
-    _person: Viewer,
-    status: _Multi = None,
-    severity: _Multi = None,
-    category: _Multi = None,
-    service: _Text = None,
-    resource: _Text = None,
-    assignee: _Text = None,
-    since: _Text = None,
-    until: _Text = None,
-    q: _Text = None,
-    sort: Annotated[str, Query(max_length=20)] = "newest",
-) -> Response:
+def incident_csv(store: StoreDep, _person: Viewer, params: ListQuery) -> Response:
     """The list's incidents (up to 10,000) as CSV; cells a spreadsheet would run are quoted."""
     from vigil.analytics import csv_safe
 
-    params = _list_params(status, severity, category, service, resource, assignee, since,
-                          until, q, sort)  # fmt: skip
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(_CSV_COLUMNS)
     with store.read() as session:
-        result = listing.browse_incidents(
-            session=session, settings=store.settings, filters=_filters_from(params), sort=sort,
-            per_page=listing.MAX_PER_PAGE,
+        rows = listing.export_incidents(
+            session=session, settings=store.settings, filters=_filters_from(params),
+            sort=params["sort"],
         )  # fmt: skip
-        pages = min(result.pages, 20)
-        for number in range(1, pages + 1):
-            if number > 1:
-                result = listing.browse_incidents(
-                    session=session, settings=store.settings, filters=_filters_from(params),
-                    sort=sort, page=number, per_page=listing.MAX_PER_PAGE,
-                )  # fmt: skip
-            for i in result.rows:
-                row = [i.human_id if c == "id" else getattr(i, c) for c in _CSV_COLUMNS]
-                writer.writerow([csv_safe("" if v is None else str(v)) for v in row])
+        for i in rows:
+            row = [i.human_id if c == "id" else getattr(i, c) for c in _CSV_COLUMNS]
+            writer.writerow([csv_safe("" if v is None else str(v)) for v in row])
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",
