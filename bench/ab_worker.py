@@ -98,11 +98,16 @@ _RAW_INCIDENT = (
 
 
 def _raw_sqlite(path: Path, n: int) -> float:
-    """The same three writes per call, with the same pragmas and one commit each."""
+    """The same writes per call as log_incident (id sequence, incident, timeline entry and,
+    where the schema has it, the search index row), same pragmas, one commit each."""
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
+    indexed = (
+        conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'incident_search'").fetchone()
+        is not None
+    )
     description = "Worker process crashed during task execution"
     started = time.perf_counter()
     for _ in range(n):
@@ -122,6 +127,11 @@ def _raw_sqlite(path: Path, n: int) -> float:
             (pk, now, f"Declared high WORKER_FAILURE incident: {description}",
              '{"status": {"from": null, "to": "open"}}'),
         )  # fmt: skip
+        if indexed:
+            conn.execute(
+                "INSERT INTO incident_search (rowid, title, body, postmortem) VALUES (?, ?, ?, '')",
+                (pk, description, description + "  "),
+            )
         conn.execute("COMMIT")
     conn.close()
     return n / (time.perf_counter() - started)

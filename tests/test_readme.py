@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_fork_server import fork_server
 from tests.notify.receivers import smtp_receiver, webhook_receiver
 from tests.server import running
 from vigil.config import Settings
@@ -51,7 +52,7 @@ def test_readme_examples_run_in_order_on_a_fresh_database(
     db.unlink()  # as fresh as a new machine: the library creates it
     env = {
         **os.environ,
-        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",  # the installed `vigil`
         "VIGIL_DATA_DIR": str(settings.data_dir),
         "VIGIL_DATABASE_URL": str(settings.database_url),
         "VIGIL_ACTOR": "readme",
@@ -66,8 +67,14 @@ def test_readme_examples_run_in_order_on_a_fresh_database(
     (tmp_path / "logs" / "backend.log").write_text(
         "2025-12-26 14:05:00 ERROR pool exhausted\n2025-12-26 14:06:00 INFO ok\n"
     )
-    with smtp_receiver() as mailbox, webhook_receiver() as hook, running(settings) as server:
+    with (
+        smtp_receiver() as mailbox,
+        webhook_receiver() as hook,
+        running(settings) as server,
+        fork_server() as bin_dir,
+    ):
         env["TOKEN"] = server.token
+        env["PATH"] = f"{bin_dir}:{env['PATH']}"  # the same commands, started as forks
         # One terminal, as a reader would use: what one section exports, the next one has.
         script = "".join(f"echo '::section::{h}'\n{code}" for h, code in _blocks("bash"))
         script = (

@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
+from tests.cli_fork_server import fork_server
 from tests.notify.receivers import smtp_receiver, text_of, webhook_receiver
 from vigil.app import create_app
 from vigil.config import Settings
@@ -34,10 +35,10 @@ def _blocks() -> list[str]:
     return re.findall(r"```sh\n(.*?)```", text, flags=re.S)
 
 
-def _env(settings: Settings, key: str, smtp: str, chat: str) -> dict[str, str]:
+def _env(settings: Settings, key: str, smtp: str, chat: str, bin_dir: Path) -> dict[str, str]:
     return {
         **os.environ,
-        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        "PATH": f"{bin_dir}:{Path(sys.executable).parent}:{os.environ['PATH']}",
         "VIGIL_DATABASE_URL": str(settings.database_url),
         "VIGIL_DATA_DIR": str(settings.data_dir),
         "VIGIL_SECRET_KEY": key,
@@ -72,9 +73,9 @@ def test_worked_example_pages_chat_then_email_then_the_next_step_until_acknowled
 ) -> None:
     key = new_key()
     setup, rules = _blocks()
-    with smtp_receiver() as mailbox, webhook_receiver() as hook:
+    with smtp_receiver() as mailbox, webhook_receiver() as hook, fork_server() as bin_dir:
         smtp = mailbox.url.replace("&to=oncall@example.com", "")
-        env = _env(settings, key, smtp, hook.url)
+        env = _env(settings, key, smtp, hook.url, bin_dir)
         _sh(setup, env)
         for who in ("ann", "bob", "cy"):
             chat = next(r.json() for r in hook.received if r.path == f"/hook/{who}")
