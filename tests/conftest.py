@@ -157,11 +157,34 @@ def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Se
     url = request.getfixturevalue("_pg_migrated")
     settings = Settings(database_url=url, data_dir=data_dir)
     store = Store(settings)
-    tables = ", ".join(t.name for t in all_metadata().sorted_tables)
-    with store.engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    _empty_postgres(store)
     store.close()
     return settings
+
+
+def _empty_postgres(store: Store) -> None:
+    """Empty every table (the schema's version excepted) and restart every sequence, as TRUNCATE … RESTART IDENTITY would,
+    in a tenth of its time (TRUNCATE makes new files for 37 tables and their indexes). The
+    replica role lets the DELETEs past the timeline's append-only trigger and the foreign
+    keys, which the tests' owner (a superuser) may do."""
+    with store.engine.begin() as conn:
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        tables = conn.scalars(
+            text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                "AND tablename <> 'alembic_version'"
+            )
+        ).all()
+        assert {t.name for t in all_metadata().sorted_tables} <= set(tables)
+        for table in tables:
+            conn.execute(text(f'DELETE FROM "{table}"'))
+        conn.execute(
+            text(
+                "SELECT setval(c.oid::regclass, 1, false) FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.relkind = 'S' AND n.nspname = current_schema()"
+            )
+        )
 
 
 @pytest.fixture
