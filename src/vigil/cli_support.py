@@ -159,6 +159,40 @@ def fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+_TYPE_WORDS = {"str": "TEXT", "int": "INTEGER", "float": "NUMBER", "Path": "PATH"}
+
+
+def _help_type(param: Any, ctx: Any) -> str | None:
+    """The value column of ``--help``: what to type (TEXT, INTEGER, a|b, a METAVAR), nothing
+    for a flag, instead of Python annotations such as ``<str>`` or ``<bool>``."""
+    if getattr(param, "is_flag", False):
+        return None
+    if param.metavar is not None:
+        return str(param.metavar)
+    label = _UPSTREAM_TYPE(param, ctx).strip("<>").removeprefix("list[").removesuffix("]")
+    if "|" in label:
+        return label
+    return _TYPE_WORDS.get(label, label.upper())
+
+
+def _usage_name(param: Any) -> str:
+    """An argument in the usage line: REF when required, [REF] when not."""
+    name = (param.metavar or param.name or "").upper()
+    name = name if param.required else f"[{name}]"
+    return name + ("..." if param.nargs != 1 else "")
+
+
+def _plain_help_names() -> None:
+    from typer import core
+
+    core.TyperOption.display_type_rich = _help_type  # type: ignore[method-assign,assignment]
+    core.TyperArgument.display_type_rich = _help_type  # type: ignore[method-assign,assignment]
+    core.TyperArgument._usage_display_name = _usage_name  # type: ignore[method-assign,assignment]
+
+
+_UPSTREAM_TYPE = typer.core._TyperParameter.display_type
+_plain_help_names()
+
 # Typer carries its own copy of click; its exception classes are reached through the one
 # it exports (BadParameter) rather than through its private modules.
 _USAGE_ERROR: type[Exception] = next(

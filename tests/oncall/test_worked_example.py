@@ -140,11 +140,11 @@ def test_worked_example_pages_chat_then_email_then_the_next_step_until_acknowled
         finally:
             store.close()
         shown = _sh(f"vigil show {ref}", env)
-        status = json.loads(_sh(f"vigil escalation status {ref}", env))
+        status = json.loads(_sh(f"vigil escalation status {ref} --json", env))
         listed = json.loads(_sh("vigil list --assignee bob --json", env))
         by_assignee = json.loads(_sh("vigil report response --group-by assignee -f json", env))
         assert json.loads(_sh("vigil report paging --json", env))  # pages so far (clock: now)
-        learning = json.loads(_sh("vigil report learning", env))
+        learning = json.loads(_sh("vigil report learning --json", env))
     assert status["state"] == "acknowledged"
     assert "On call" in shown and "policy payments" in shown and "acknowledged" in shown
     assert [i["id"] for i in listed["items"]] == [ref]

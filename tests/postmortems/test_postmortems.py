@@ -278,9 +278,13 @@ def test_cli_flow_and_learning_report(settings: Settings, tmp_path: Path) -> Non
     assert "BEGIN:VCALENDAR" in vigil("calendar", "export")
     assert "### Contributing Factors" in vigil("postmortem", "render", "INC_001")
     assert "<table>" in vigil("postmortem", "render", "INC_001", "--format", "html")
-    learning = json.loads(vigil("report", "learning", "--window", "90d"))
+    learning = json.loads(vigil("report", "learning", "--window", "90d", "--json"))
     assert learning["contributing_factors"] == [{"category": "lack of monitoring", "count": 1}]
     assert learning["root_cause_categories"] == [{"category": "process", "count": 1}]
+    text = vigil("report", "learning", "--window", "90d").splitlines()
+    factors = text.index("Contributing factors:")
+    assert text[factors + 1].split() == ["category", "count"]
+    assert text[factors + 2].split() == ["lack", "of", "monitoring", "1"]
 
 
 def test_log_import_skips_and_reports_impossible_timestamps(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from vigil.cli_output import JsonFlag
 from vigil.cli_support import echo_json, get_store, parse_time
 
 
@@ -25,7 +26,7 @@ def summary(
         dt.datetime | None, typer.Option("--end", parser=parse_time, metavar="TIME")
     ] = None,
     project: Annotated[str | None, typer.Option("--project")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Count incidents in a window by category and severity."""
     from vigil.analytics.service import incidents_summary
@@ -35,19 +36,19 @@ def summary(
     if as_json:
         echo_json(result.model_dump(mode="json"))
         return
-    from rich.console import Console
-    from rich.table import Table
+    from vigil.cli_output import print_table
+    from vigil.formats import instant
 
-    console = Console()
-    console.print(f"[bold]Total incidents:[/bold] {result.total}")
+    typer.echo(f"Total incidents: {result.total}")
     for title, counts in (("Category", result.by_category), ("Severity", result.by_severity)):
-        table = Table(title, "Count")
-        for key, n in counts.items():
-            table.add_row(key, str(n))
-        console.print(table)
-    console.print(f"[bold]Recent high/critical:[/bold] {len(result.recent_high)}")
-    for i in result.recent_high:
-        console.print(f"  {i.id}  {i.severity:<8} {i.detected_at:%Y-%m-%d %H:%M}  {i.title}")
+        typer.echo()
+        print_table([title, "Count"], [[key, n] for key, n in counts.items()])
+    typer.echo()
+    print_table(
+        ["ID", "Severity", "Detected", "Title"],
+        [[i.id, i.severity, instant(i.detected_at), i.title] for i in result.recent_high],
+        title=f"Recent high/critical ({len(result.recent_high)})",
+    )
 
 
 def recurrence(
@@ -56,10 +57,11 @@ def recurrence(
     days: Annotated[int, typer.Option("--days")] = 30,
     project: Annotated[str | None, typer.Option("--project")] = None,
     resource: Annotated[str | None, typer.Option("--resource", help="Only this resource.")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Show how often a category recurs and its trend (Mann-Kendall test)."""
     from vigil.analytics.service import recurrence_rate
+    from vigil.formats import figure
 
     store = get_store(ctx)
     with store.read() as session:
@@ -75,9 +77,10 @@ def recurrence(
         echo_json(result.model_dump(mode="json"))
         return
     typer.echo(f"Total incidents: {result.total_incidents} in {days} days")
-    typer.echo(f"Recurrence rate: {result.recurrence_rate} per day")
+    typer.echo(f"Recurrence rate: {figure(result.recurrence_rate)} per day")
     typer.echo(
-        f"Trend: {result.trend} (Mann-Kendall S={result.mann_kendall_s}, p={result.p_value})"
+        f"Trend: {result.trend} (Mann-Kendall S={result.mann_kendall_s}, "
+        f"p={figure(result.p_value)})"
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from vigil.analytics.availability import ResourceAvailability, availability_by_resource
 from vigil.db import utcnow
 from vigil.errors import ValidationError
+from vigil.formats import duration
 from vigil.incidents import ACTIVE_STATUSES, SEVERITIES, Incident
 
 __all__ = [
@@ -67,13 +68,6 @@ class Panels(BaseModel):
     availability: list[ResourceAvailability]
     summary: SummaryStats
     recent: list[HistoryItem]
-
-
-def _fmt(seconds: float) -> str:
-    minutes = int(seconds // 60)
-    return (
-        f"{minutes // 60}h {minutes % 60}m" if minutes >= 60 else f"{minutes}m {int(seconds % 60)}s"
-    )
 
 
 def dashboard_panels(
@@ -142,7 +136,7 @@ def dashboard_panels(
             status=i.status,
             resource=i.resource,
             detected_at=i.detected_at,
-            duration=_fmt((i.resolved_at - i.detected_at).total_seconds())
+            duration=duration((i.resolved_at - i.detected_at).total_seconds())
             if i.resolved_at
             else "ongoing",
         )

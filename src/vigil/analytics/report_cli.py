@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from vigil.cli_output import JsonFlag
 from vigil.cli_support import get_store, parse_time
 
 if TYPE_CHECKING:
@@ -48,20 +49,12 @@ def _emit(rows: Sequence[Any], fmt: str, columns: Sequence[str] | None = None) -
     if fmt != "table":
         typer.echo(render(rows, fmt, columns), nl=False)
         return
-    from rich.console import Console
-    from rich.table import Table
+    from vigil.cli_output import print_table
+    from vigil.formats import label, report_cell
 
     flat = [flatten(r) for r in rows]
     cols = list(columns or (flat[0].keys() if flat else []))
-    table = Table(*cols)
-    for f in flat:
-        table.add_row(
-            *[
-                (f"{v:.3f}" if isinstance(v, float) else "" if v is None else str(v))
-                for v in (f.get(c) for c in cols)
-            ]
-        )
-    Console().print(table)
+    print_table([label(c) for c in cols], [[report_cell(c, f.get(c)) for c in cols] for f in flat])
 
 
 @app.command()
@@ -221,11 +214,12 @@ def reliability(
 def dashboard(
     ctx: typer.Context,
     window: Window = "24h",
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """The four dashboard panels: active now, availability, summary stats, recent history."""
     from vigil.analytics.panels import dashboard_panels
     from vigil.analytics.reports import parse_window
+    from vigil.formats import duration
 
     with _refreshed(ctx).read() as session:
         panels = dashboard_panels(session=session, window=parse_window(window))
@@ -243,7 +237,8 @@ def dashboard(
     s = panels.summary
     typer.echo(
         f"Summary: {s.active} active, {s.last_24h} in 24h, {s.last_7d} in 7d, "
-        f"{s.critical_24h} critical in 24h, average resolution (7d): {s.average_resolution_seconds_7d}"
+        f"{s.critical_24h} critical in 24h, average resolution (7d): "
+        f"{duration(s.average_resolution_seconds_7d)}"
     )
     typer.echo("Recent:")
     _emit(panels.recent, "table")

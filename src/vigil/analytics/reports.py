@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from vigil.db import utcnow
 from vigil.errors import ValidationError
+from vigil.formats import label, report_cell, rounded
 from vigil.validation import EARLIEST, as_instant, require_one_of
 
 __all__ = [
@@ -79,9 +80,13 @@ def flatten(item: BaseModel | dict[str, Any], prefix: str = "") -> dict[str, Any
     return out
 
 
-def _md_cell(value: Any) -> str:
-    text = "" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
-    return text.replace("|", "\\|").replace("\n", " ")
+def _md_text(value: Any) -> str:
+    """A value inside a Markdown table row: pipes escaped, one line."""
+    return ("" if value is None else str(value)).replace("|", "\\|").replace("\n", " ")
+
+
+def _md_cell(column: str, value: Any) -> str:
+    return _md_text(report_cell(column, value))
 
 
 def render(rows: Sequence[BaseModel], fmt: str, columns: Sequence[str] | None = None) -> str:
@@ -95,10 +100,10 @@ def render(rows: Sequence[BaseModel], fmt: str, columns: Sequence[str] | None = 
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore")
         writer.writeheader()
-        writer.writerows({k: csv_safe(v) for k, v in f.items()} for f in flat)
+        writer.writerows({k: csv_safe(rounded(v)) for k, v in f.items()} for f in flat)
         return buf.getvalue()
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join(_md_cell(f.get(c)) for c in cols) + " |" for f in flat]
+    lines = ["| " + " | ".join(label(c) for c in cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(_md_cell(c, f.get(c)) for c in cols) + " |" for f in flat]
     return "\n".join(lines) + "\n"
 
 
@@ -157,7 +162,7 @@ def weekly_report(
     if panels.active:
         lines += ["| ID | Severity | Resource | Title | Open for |", "|---|---|---|---|---|"]
         lines += [
-            f"| {i.id} | {i.severity} | {_md_cell(i.resource)} | {_md_cell(i.title)} | {_hours(i.duration_seconds)} |"
+            f"| {i.id} | {i.severity} | {_md_text(i.resource)} | {_md_text(i.title)} | {_hours(i.duration_seconds)} |"
             for i in panels.active
         ]
     else:
@@ -181,7 +186,7 @@ def weekly_report(
     if missing:
         lines += ["", "| Resource | Availability | Band | Error budget |", "|---|---|---|---|"]
         lines += [
-            f"| {_md_cell(a.resource)} | {a.availability_percent:.3f} % | {a.sla_band} | {_budget(a)} |"
+            f"| {_md_text(a.resource)} | {a.availability_percent:.3f} % | {a.sla_band} | {_budget(a)} |"
             for a in missing
             if a.availability_percent is not None
         ]
@@ -193,7 +198,7 @@ def weekly_report(
         for label, r in [("most", x) for x in most] + [("least", x) for x in least]:
             pct = "n/a" if r.availability_percent is None else f"{r.availability_percent:.3f} %"
             lines.append(
-                f"| {label} | {_md_cell(r.resource)} | {pct} | {r.incidents} | {_hours(r.mtbf_seconds)} |"
+                f"| {label} | {_md_text(r.resource)} | {pct} | {r.incidents} | {_hours(r.mtbf_seconds)} |"
             )
     else:
         lines.append("No resource reported any status this week.")

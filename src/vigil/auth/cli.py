@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from vigil.cli_output import JsonFlag, print_table
 from vigil.cli_support import echo_json, get_store
 
 app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
@@ -33,7 +34,7 @@ def create(
 def list_(
     ctx: typer.Context,
     all_: Annotated[bool, typer.Option("--all", help="Include revoked tokens.")] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """List tokens (never their secrets)."""
     from vigil.auth import service
@@ -47,16 +48,21 @@ def list_(
     if as_json:
         echo_json([r.model_dump(mode="json") for r in rows])
         return
-    from rich.console import Console
-    from rich.table import Table
+    from vigil.formats import instant
 
-    table = Table("Name", "Prefix", "Scopes", "Created (UTC)", "Revoked")
-    for r in rows:
-        revoked = f"{r.revoked_at:%Y-%m-%d %H:%M}" if r.revoked_at else ""
-        table.add_row(
-            r.name, r.prefix + "…", ",".join(r.scopes), f"{r.created_at:%Y-%m-%d %H:%M}", revoked
-        )
-    Console().print(table)
+    print_table(
+        ["Name", "Prefix", "Scopes", "Created", "Revoked"],
+        [
+            [
+                r.name,
+                r.prefix + "…",
+                ",".join(r.scopes),
+                instant(r.created_at),
+                instant(r.revoked_at) if r.revoked_at else "-",
+            ]
+            for r in rows
+        ],
+    )
 
 
 @app.command()

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from vigil.cli_output import JsonFlag
 from vigil.cli_support import CliState, echo_json
 
 app = typer.Typer(help="Database schema, backups and restores.", no_args_is_help=True)
@@ -69,7 +70,7 @@ def upgrade(
 def status(
     ctx: typer.Context,
     db: DbOption = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Show the database, its schema revision and whether an upgrade is pending."""
     from vigil.db.migrate import head_revision

@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from vigil.cli_output import JsonFlag, print_fields, print_table
 from vigil.cli_support import actor, echo_json, get_store, parse_labels, parse_time
+from vigil.formats import instant
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -24,14 +26,7 @@ def _show(read: IncidentRead, as_json: bool) -> None:
     if as_json:
         echo_json(read.model_dump(mode="json"))
         return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(show_header=False, box=None)
-    for key, value in read.model_dump(mode="json").items():
-        if value not in (None, [], {}, ""):
-            table.add_row(f"[bold]{key}[/bold]", str(value))
-    Console().print(table)
+    print_fields(read.model_dump().items())
 
 
 def declare(
@@ -52,7 +47,7 @@ def declare(
     affected: Annotated[list[str] | None, typer.Option("--affected", help="Repeatable.")] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", help="Repeatable.")] = None,
     label: Label = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Declare a new incident and print its ID."""
     from vigil.incidents import service
@@ -116,7 +111,7 @@ def list_(
     cursor: Annotated[
         str | None, typer.Option("--cursor", help="From a previous --json page.")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """List incidents, newest first."""
     from vigil.incidents import service
@@ -143,15 +138,10 @@ def list_(
     if as_json:
         echo_json({"items": [i.model_dump(mode="json") for i in items], "next_cursor": next_cursor})
         return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table("ID", "Severity", "Status", "Category", "Detected (UTC)", "Title")
-    for i in items:
-        table.add_row(
-            i.id, i.severity, i.status, i.category, f"{i.detected_at:%Y-%m-%d %H:%M}", i.title
-        )
-    Console().print(table)
+    print_table(
+        ["ID", "Severity", "Status", "Category", "Detected", "Title"],
+        [[i.id, i.severity, i.status, i.category, instant(i.detected_at), i.title] for i in items],
+    )
     if next_cursor:
         typer.echo(f"more: --cursor {next_cursor}", err=True)
 
@@ -174,7 +164,7 @@ def _with_changes(message: str, changes: dict[str, object]) -> str:
 def show(
     ctx: typer.Context,
     ref: Annotated[str, typer.Argument(help="Incident ID or UUID.")],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Show an incident and its timeline."""
     from vigil.analytics import fingerprint_recurrence
@@ -203,19 +193,19 @@ def show(
         )
         return
     _show(read, False)
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table("When (UTC)", "Who", "What", title="Timeline")
-    for e in entries:
-        table.add_row(f"{e.at:%Y-%m-%d %H:%M:%S}", e.actor, _with_changes(e.message, e.changes))
-    Console().print(table)
+    typer.echo()
+    print_table(
+        ["When", "Who", "What"],
+        [
+            [instant(e.at, seconds=True), e.actor, _with_changes(e.message, e.changes)]
+            for e in entries
+        ],
+        title="Timeline",
+    )
     for title, columns, rows in sections:
         if rows:
-            extra = Table(*columns, title=title)
-            for row in rows:
-                extra.add_row(*row)
-            Console().print(extra)
+            typer.echo()
+            print_table(columns, rows, title=title)
 
 
 def _transition(

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from vigil.cli_output import JsonFlag
 from vigil.cli_support import actor, echo_json, get_store
 
 app = typer.Typer(help="Import incidents from other stores.", no_args_is_help=True)
@@ -16,7 +17,7 @@ app = typer.Typer(help="Import incidents from other stores.", no_args_is_help=Tr
 def legacy_sqlite(
     ctx: typer.Context,
     path: Annotated[Path, typer.Argument(help="SQLite file with a legacy incidents table.")],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Import the rows of an AI PM framework incidents table; re-running imports only new rows."""
     from vigil.incidents.legacy import import_legacy_sqlite

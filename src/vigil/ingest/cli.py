@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Annotated
 
 import typer
 
+from vigil.cli_output import JsonFlag, print_table
 from vigil.cli_support import actor, echo_json, get_store, parse_labels
+from vigil.formats import duration, instant
 
 integration_app = typer.Typer(
     help="Manage integration keys (ingestion-only credentials).", no_args_is_help=True
@@ -42,9 +43,7 @@ def integration_add(
 
 
 @integration_app.command("list")
-def integration_list(
-    ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False
-) -> None:
+def integration_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """List integrations (never their keys)."""
     from vigil.auth import integrations
     from vigil.ingest.schemas import IntegrationRead
@@ -57,8 +56,10 @@ def integration_list(
     if as_json:
         echo_json([r.model_dump(mode="json") for r in rows])
         return
-    for r in rows:
-        typer.echo(f"{r.name}\t{r.kind}\t{r.key_prefix}…\tcreated {r.created_at:%Y-%m-%d %H:%M}")
+    print_table(
+        ["Name", "Kind", "Key", "Created"],
+        [[r.name, r.kind, f"{r.key_prefix}…", instant(r.created_at)] for r in rows],
+    )
 
 
 @integration_app.command("rotate")
@@ -108,9 +109,7 @@ def heartbeat_add(
 
 
 @heartbeat_app.command("list")
-def heartbeat_list(
-    ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False
-) -> None:
+def heartbeat_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """List heartbeats and whether each is missing."""
     from vigil.ingest import heartbeats
     from vigil.ingest.schemas import HeartbeatRead
@@ -122,11 +121,18 @@ def heartbeat_list(
     if as_json:
         echo_json([r.model_dump(mode="json") for r in rows])
         return
-    for r in rows:
-        state = "MISSING" if r.missing else "ok"
-        typer.echo(
-            f"{r.name}\t{state}\tevery {r.interval_seconds}s\tlast {r.last_beat_at or 'never'}"
-        )
+    print_table(
+        ["Name", "State", "Every", "Last beat"],
+        [
+            [
+                r.name,
+                "MISSING" if r.missing else "ok",
+                duration(r.interval_seconds),
+                instant(r.last_beat_at) if r.last_beat_at else "never",
+            ]
+            for r in rows
+        ],
+    )
 
 
 @heartbeat_app.command("beat")
@@ -185,7 +191,7 @@ def maintenance_add(
 def maintenance_list(
     ctx: typer.Context,
     all_: Annotated[bool, typer.Option("--all", help="Include ended windows.")] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """List maintenance windows."""
     from vigil.ingest import maintenance
@@ -199,10 +205,22 @@ def maintenance_list(
     if as_json:
         echo_json([r.model_dump(mode="json") for r in rows])
         return
-    for r in rows:
-        typer.echo(
-            f"{r.id}\t{r.name}\t{r.starts_at:%Y-%m-%d %H:%M} → {r.ends_at:%Y-%m-%d %H:%M}\t{r.resource or ''} {r.match_labels or ''}"
-        )
+    print_table(
+        ["ID", "Name", "Starts", "Ends", "Covers"],
+        [
+            [
+                r.id,
+                r.name,
+                instant(r.starts_at),
+                instant(r.ends_at),
+                " ".join(
+                    [*([f"resource {r.resource}"] if r.resource else []),
+                     *(f"{k}={v}" for k, v in (r.match_labels or {}).items())]
+                ) or "everything",
+            ]
+            for r in rows
+        ],
+    )  # fmt: skip
 
 
 @maintenance_app.command("remove")
@@ -224,7 +242,7 @@ def event_send(
     host: Annotated[str | None, typer.Option("--host")] = None,
     summary: Annotated[str, typer.Option("--summary")] = "",
     severity: Annotated[str | None, typer.Option("--severity")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Record one status event (host-side detection) straight into the database."""
     from vigil.ingest.receivers import events_to_signals
@@ -251,7 +269,7 @@ def event_send(
 def resources(
     ctx: typer.Context,
     failing: Annotated[bool, typer.Option("--failing", help="Only what is failing now.")] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Show the current status of every resource/component."""
     from vigil.ingest.resources import list_states
@@ -259,12 +277,15 @@ def resources(
     with get_store(ctx).read() as session:
         rows = list_states(session=session, failing_only=failing)
     if as_json:
-        typer.echo(json.dumps([r.model_dump(mode="json") for r in rows], indent=2))
+        echo_json([r.model_dump(mode="json") for r in rows])
         return
-    for r in rows:
-        typer.echo(
-            f"{r.resource}\t{r.component}\t{r.status}\tsince {r.since:%Y-%m-%d %H:%M:%S}\tlast seen {r.last_seen_at:%H:%M:%S}"
-        )
+    print_table(
+        ["Resource", "Component", "Status", "Since", "Last seen"],
+        [
+            [r.resource, r.component or "-", r.status, instant(r.since), instant(r.last_seen_at)]
+            for r in rows
+        ],
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
+from vigil.cli_output import JsonFlag, print_table
 from vigil.cli_support import echo_json, get_store
 
 __all__ = ["app", "register", "worker"]
@@ -13,18 +12,16 @@ __all__ = ["app", "register", "worker"]
 app = typer.Typer(help="Periodic jobs and change-feed followers.", no_args_is_help=True)
 
 
-def _when(value: object) -> str:
-    return "-" if value is None else f"{value:%Y-%m-%d %H:%M:%S}"
-
-
 @app.command("list")
 def list_jobs(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Every job with its period, last run, duration, result and runner; feed followers' lag."""
     from vigil.feed import follower_lag
+    from vigil.formats import duration, instant
     from vigil.jobs.service import list_jobs as jobs_of
+    from vigil.validation import rfc3339
 
     store = get_store(ctx)
     with store.read() as session:
@@ -37,9 +34,9 @@ def list_jobs(
                     {
                         "name": j.name,
                         "period_seconds": j.period_seconds,
-                        "next_due_at": j.next_due_at.isoformat(),
+                        "next_due_at": rfc3339(j.next_due_at),
                         "running_on": j.owner,
-                        "last_started_at": j.last_started_at and j.last_started_at.isoformat(),
+                        "last_started_at": j.last_started_at and rfc3339(j.last_started_at),
                         "last_duration_seconds": j.last_duration_seconds,
                         "last_result": j.last_result,
                         "last_summary": j.last_summary,
@@ -57,15 +54,29 @@ def list_jobs(
         return
     if not jobs:
         typer.echo("no job has run yet: start `vigil serve` or `vigil worker`")
-    for j in jobs:
-        duration = "-" if j.last_duration_seconds is None else f"{j.last_duration_seconds:.3f}s"
-        typer.echo(
-            f"{j.name}\tevery {j.period_seconds:g}s\tlast {_when(j.last_started_at)}"
-            f"\t{duration}\t{j.last_result or 'never run'}\tby {j.last_runner or '-'}"
-            f"\truns {j.runs}\tfailures {j.failures}\t{j.last_summary or ''}"
-        )
-    for f in lags:
-        typer.echo(f"follower {f.follower}\t{f.log}\t{f.rows} row(s) behind")
+        return
+    print_table(
+        ["Job", "Every", "Last run", "Took", "Result", "Runner", "Runs", "Failures", "Summary"],
+        [
+            [
+                j.name,
+                duration(j.period_seconds),
+                instant(j.last_started_at),
+                "-" if j.last_duration_seconds is None else f"{j.last_duration_seconds:.3f}s",
+                j.last_result or "never run",
+                j.last_runner or "-",
+                j.runs,
+                j.failures,
+                j.last_summary or "",
+            ]
+            for j in jobs
+        ],
+    )
+    print_table(
+        ["Follower", "Log", "Rows behind"],
+        [[f.follower, f.log, f.rows] for f in lags],
+        title="Feed followers",
+    )
 
 
 def worker(ctx: typer.Context) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from vigil.cli_output import JsonFlag, print_table
 from vigil.cli_support import echo_json, get_settings, get_store, parse_labels
 
 if TYPE_CHECKING:
@@ -77,9 +78,7 @@ def add(
 
 
 @channel_app.command("list")
-def list_(
-    ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
-) -> None:
+def list_(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """List channels (secrets masked) and their routes."""
     from vigil.notify import service
     from vigil.notify.schemas import ChannelRead
@@ -92,27 +91,44 @@ def list_(
         return
     if not channels:
         typer.echo("no channels: add one with `vigil channel add NAME URL --default`")
-    for c in channels:
-        rate = f"{c.rate_per_minute}/min" if c.rate_per_minute else "no rate limit"
-        bundle = f"digest over {c.bundle_after}" if c.bundle_after else "no digests"
-        typer.echo(f"{c.name}\t{c.kind}\t{c.display}\t{rate}\t{bundle}")
-        for r, owner in routes:
-            if owner == c.name:
-                extra = "".join(
-                    f" {k}={','.join(v)}"
-                    for k, v in (
-                        ("services", r.services),
-                        ("categories", r.categories),
-                        ("resources", r.resources),
-                        ("sources", r.sources),
-                    )
-                    if v
-                )
-                labels = "".join(f" label {k}={v}" for k, v in r.labels.items())
-                typer.echo(
-                    f"  route {r.id}: {','.join(r.events)} severity>={r.min_severity or 'any'}"
-                    f"{extra}{labels}"
-                )
+        return
+    print_table(
+        ["Channel", "Kind", "Destination", "Rate limit", "Digests"],
+        [
+            [
+                c.name,
+                c.kind,
+                c.display,
+                f"{c.rate_per_minute}/min" if c.rate_per_minute else "none",
+                f"over {c.bundle_after}" if c.bundle_after else "none",
+            ]
+            for c in channels
+        ],
+    )
+    print_table(
+        ["Route", "Channel", "Events", "Severity", "Filters"],
+        [
+            [r.id, owner, ",".join(r.events), r.min_severity or "any", _filters(r)]
+            for r, owner in routes
+        ],
+        title="Routes",
+    )
+
+
+def _filters(route: Any) -> str:
+    """A route's filters in words ("-" when it takes every incident)."""
+    parts = [
+        f"{name}={','.join(values)}"
+        for name, values in (
+            ("services", route.services),
+            ("categories", route.categories),
+            ("resources", route.resources),
+            ("sources", route.sources),
+        )
+        if values
+    ]
+    parts += [f"label {k}={v}" for k, v in route.labels.items()]
+    return " ".join(parts) or "-"
 
 
 @channel_app.command("test")
@@ -200,7 +216,7 @@ def log(
         typer.Option("--state", help="pending, sending, sent, failed, bundled or silenced."),
     ] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 50,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON with each history.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Recent notifications: channel, incident, event, state, attempts, the answer."""
     from vigil.notify import service
@@ -213,14 +229,23 @@ def log(
     if as_json:
         echo_json([r.model_dump(mode="json") for r in reads])
         return
-    if not reads:
-        typer.echo("no notifications")
-    for r in reads:
-        when = f"{(r.sent_at or r.created_at):%Y-%m-%d %H:%M:%S}"
-        typer.echo(
-            f"{when}\t{r.channel}\t{r.incident or '-'}\t{r.event}\t{r.state}"
-            f"\tattempts {r.attempts}\t{r.answer}"
-        )
+    from vigil.formats import instant
+
+    print_table(
+        ["When", "Channel", "Incident", "Event", "State", "Attempts", "Answer"],
+        [
+            [
+                instant(r.sent_at or r.created_at),
+                r.channel,
+                r.incident or "-",
+                r.event,
+                r.state,
+                r.attempts,
+                r.answer or "-",
+            ]
+            for r in reads
+        ],
+    )
 
 
 @notify_app.command("new-key")

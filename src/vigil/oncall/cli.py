@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from vigil.cli_output import JsonFlag
 from vigil.cli_support import echo_json, get_store
 from vigil.oncall.cli_times import WHEN as _WHEN
 from vigil.oncall.cli_times import at as _at
@@ -49,9 +50,7 @@ def schedule_add(
 
 
 @schedule_app.command("list")
-def schedule_list(
-    ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False
-) -> None:
+def schedule_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """List schedules with their layers and who is on call now."""
     from vigil.oncall import schedules, who_is_on_call
     from vigil.oncall.schemas import LayerRead
@@ -158,7 +157,7 @@ def schedule_final(
     tz: Annotated[
         str | None, typer.Option("--tz", help="Show and read times in this zone.")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """The final schedule: who is on call when, and which layer or override decided it."""
     from vigil.oncall import schedules
@@ -226,7 +225,7 @@ def _print_now(
 def oncall_now(
     ctx: typer.Context,
     schedule: Annotated[list[str] | None, typer.Argument(help="Default: every schedule.")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Who is on call now."""
     from vigil.db import utcnow
@@ -240,7 +239,7 @@ def oncall_at(
     when: Annotated[str, typer.Argument(help=_WHEN)],
     schedule: Annotated[list[str] | None, typer.Argument()] = None,
     tz: Annotated[str, typer.Option("--tz")] = "UTC",
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Who is on call at an instant."""
     _print_now(ctx, _at(when, tz, "when"), schedule, as_json)
@@ -273,7 +272,7 @@ def oncall_next(
 def oncall_check(
     ctx: typer.Context,
     days: Annotated[float, typer.Option("--days", help="How far ahead to look.")] = 7,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Find what would keep a page from reaching someone; exit 1 when anything is found."""
     from vigil.oncall import check_coverage

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from vigil.cli_output import JsonFlag, print_fields, print_records, print_table
 from vigil.cli_support import actor, echo_json, get_store, parse_labels
 
 if TYPE_CHECKING:
@@ -75,13 +76,20 @@ def add(
 
 
 @escalation_app.command("list")
-def list_(ctx: typer.Context) -> None:
-    """List policies in match order, as JSON."""
+def list_(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """List policies in match order."""
     from vigil.oncall import policies
     from vigil.oncall.schemas import PolicyRead
 
     with get_store(ctx).read() as session:
-        echo_json([PolicyRead.of(p).model_dump() for p in policies.list_policies(session=session)])
+        rows = [PolicyRead.of(p) for p in policies.list_policies(session=session)]
+    if as_json:
+        echo_json([r.model_dump(mode="json") for r in rows])
+        return
+    print_records(
+        rows,
+        ["name", "priority", "min_severity", "services", "categories", "labels", "repeat", "steps"],
+    )
 
 
 @escalation_app.command("remove")
@@ -105,18 +113,29 @@ def escalate(ctx: typer.Context, ref: Annotated[str, typer.Argument(help="Incide
 
 
 @escalation_app.command("status")
-def status(ctx: typer.Context, ref: Annotated[str, typer.Argument(help="Incident ID.")]) -> None:
-    """Where an incident is on its policy, as JSON."""
+def status(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="Incident ID.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Where an incident is on its escalation policy."""
     from vigil.oncall import roles
 
     with get_store(ctx).read() as session:
         climb = roles.escalation_of(session=session, ref=ref)
-        if climb is None:
+    if climb is None:
+        if as_json:
             echo_json(None)
-            return
-        echo_json({"policy": climb.policy, "state": climb.state, "next_step": climb.step + 1,
-                   "round": climb.round, "next_at": climb.next_at, "paged": climb.paged,
-                   "urgency": climb.urgency})  # fmt: skip
+        else:
+            typer.echo(f"{ref} is not on an escalation policy")
+        return
+    fields = {"policy": climb.policy, "state": climb.state, "next_step": climb.step + 1,
+              "round": climb.round, "next_at": climb.next_at, "paged": climb.paged,
+              "urgency": climb.urgency}  # fmt: skip
+    if as_json:
+        echo_json(fields)
+        return
+    print_fields(fields.items())
 
 
 def assign(
@@ -162,10 +181,16 @@ def release(
 
 
 @role_app.command("list")
-def list_roles(ctx: typer.Context, ref: Annotated[str, typer.Argument()]) -> None:
+def list_roles(
+    ctx: typer.Context, ref: Annotated[str, typer.Argument()], as_json: JsonFlag = False
+) -> None:
     """Who holds which role on an incident."""
     from vigil.oncall import roles
+    from vigil.validation import rfc3339
 
     with get_store(ctx).read() as session:
-        for r in roles.list_roles(session=session, ref=ref):
-            typer.echo(f"{r.role}: {r.person} (since {r.since:%Y-%m-%d %H:%M} UTC)")
+        rows = [(r.role, r.person, r.since) for r in roles.list_roles(session=session, ref=ref)]
+    if as_json:
+        echo_json([{"role": r, "person": p, "since": rfc3339(s)} for r, p, s in rows])
+        return
+    print_table(["Role", "Person", "Since"], rows)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from vigil.cli_output import JsonFlag, print_records
 from vigil.cli_support import actor, echo_json, get_store
 from vigil.oncall.cli_times import WHEN as _WHEN
 from vigil.oncall.cli_times import at as _at
@@ -48,14 +49,22 @@ def override_add(
 
 
 @override_app.command("list")
-def override_list(ctx: typer.Context, schedule: Annotated[str, typer.Argument()]) -> None:
-    """List current and future overrides, as JSON."""
+def override_list(
+    ctx: typer.Context, schedule: Annotated[str, typer.Argument()], as_json: JsonFlag = False
+) -> None:
+    """List current and future overrides."""
     from vigil.oncall import schedules
     from vigil.oncall.schemas import OverrideRead
 
     with get_store(ctx).read() as session:
-        rows = schedules.list_overrides(session=session, schedule=schedule)
-        echo_json([OverrideRead.model_validate(o).model_dump(mode="json") for o in rows])
+        rows = [
+            OverrideRead.model_validate(o)
+            for o in schedules.list_overrides(session=session, schedule=schedule)
+        ]
+    if as_json:
+        echo_json([r.model_dump(mode="json") for r in rows])
+        return
+    print_records(rows)
 
 
 @override_app.command("remove")
@@ -120,15 +129,20 @@ def swap_undo(
 
 
 @swap_app.command("list")
-def swap_list(ctx: typer.Context, schedule: Annotated[str | None, typer.Argument()] = None) -> None:
-    """List swap requests, as JSON."""
+def swap_list(
+    ctx: typer.Context,
+    schedule: Annotated[str | None, typer.Argument()] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """List swap requests."""
     from vigil.oncall import swaps
     from vigil.oncall.schemas import SwapRead
 
     with get_store(ctx).read() as session:
-        echo_json(
-            [
-                SwapRead.model_validate(s).model_dump(mode="json")
-                for s in swaps.list_swaps(session=session, schedule=schedule)
-            ]
-        )
+        rows = [
+            SwapRead.model_validate(s) for s in swaps.list_swaps(session=session, schedule=schedule)
+        ]
+    if as_json:
+        echo_json([r.model_dump(mode="json") for r in rows])
+        return
+    print_records(rows)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from vigil.cli_output import JsonFlag, print_fields, print_records, print_table
 from vigil.cli_support import echo_json, get_store
 
 __all__ = ["people_app"]
@@ -69,7 +70,7 @@ def update(
 
 
 @people_app.command("list")
-def list_(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def list_(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """List people with their contact methods."""
     from vigil.oncall import people
     from vigil.oncall.schemas import PersonRead
@@ -79,30 +80,45 @@ def list_(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] =
     if as_json:
         echo_json([r.model_dump(mode="json") for r in rows])
         return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table("Handle", "Name", "Time zone", "Working hours", "Contact methods")
-    for r in rows:
-        contacts = ", ".join(
-            f"{c.label} ({c.kind}{'' if c.verified else ', unverified'})" for c in r.contacts
-        )
-        table.add_row(r.handle, r.name, r.time_zone, r.working_hours, contacts or "none")
-    Console().print(table)
+    print_table(
+        ["Handle", "Name", "Time zone", "Working hours", "Contact methods"],
+        [
+            [
+                r.handle,
+                r.name,
+                r.time_zone,
+                r.working_hours,
+                ", ".join(
+                    f"{c.label} ({c.kind}{'' if c.verified else ', unverified'})"
+                    for c in r.contacts
+                )
+                or "(none)",
+            ]
+            for r in rows
+        ],
+    )
 
 
 @people_app.command("show")
-def show(ctx: typer.Context, handle: Annotated[str, typer.Argument()]) -> None:
-    """Show a person, their contact methods and rules, as JSON."""
+def show(
+    ctx: typer.Context, handle: Annotated[str, typer.Argument()], as_json: JsonFlag = False
+) -> None:
+    """Show a person, their contact methods and notification rules."""
     from vigil.oncall import people
     from vigil.oncall.schemas import PersonRead
 
     with get_store(ctx).read() as session:
-        echo_json(
-            PersonRead.build(session, people.get_person(session=session, handle=handle)).model_dump(
-                mode="json"
-            )
-        )
+        person = PersonRead.build(session, people.get_person(session=session, handle=handle))
+    if as_json:
+        echo_json(person.model_dump(mode="json"))
+        return
+    record = person.model_dump()
+    contacts, rules = record.pop("contacts"), record.pop("rules")
+    print_fields(record.items())
+    typer.echo()
+    print_records(contacts, title="Contact methods")
+    typer.echo()
+    print_records(rules, title="Notification rules")
 
 
 @people_app.command("remove")
@@ -295,7 +311,7 @@ def token(
 def stats(
     ctx: typer.Context,
     window: Annotated[str, typer.Option("--window", help="e.g. 30d, 12w.")] = "30d",
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Paging statistics per person: pages, off-hours pages, time to acknowledge."""
     from vigil.analytics import parse_window

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from vigil.cli_output import JsonFlag, print_table
 from vigil.cli_support import echo_json, fail, get_store
 
 actions_app = typer.Typer(help="Action items across incidents.", no_args_is_help=True)
@@ -56,7 +57,7 @@ def actions_list(
     owner: Annotated[str | None, typer.Option("--owner")] = None,
     incident: Annotated[str | None, typer.Option("--incident")] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Past due and not done.")] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """List action items across incidents, soonest due first."""
     from vigil.postmortems import actions
@@ -68,11 +69,20 @@ def actions_list(
     if as_json:
         echo_json([r.model_dump(mode="json") for r in rows])
         return
-    for r in rows:
-        flag = "  OVERDUE" if r.overdue else ""
-        typer.echo(
-            f"{r.ref}\t{r.status}\t{r.priority}\t{r.owner or '-'}\t{r.due_date or '-'}\t{r.title}{flag}"
-        )
+    print_table(
+        ["Action", "Status", "Priority", "Owner", "Due", "Title"],
+        [
+            [
+                r.ref,
+                r.status,
+                r.priority,
+                r.owner or "-",
+                f"{r.due_date} OVERDUE" if r.overdue else str(r.due_date or "-"),
+                r.title,
+            ]
+            for r in rows
+        ],
+    )
 
 
 @actions_app.command("update")
@@ -105,13 +115,33 @@ def actions_update(
 
 @actions_app.command("stats")
 def actions_stats(
-    ctx: typer.Context, by: Annotated[str, typer.Option("--by", help="owner or team")] = "owner"
+    ctx: typer.Context,
+    by: Annotated[str, typer.Option("--by", help="owner or team")] = "owner",
+    as_json: JsonFlag = False,
 ) -> None:
     """Completion rate per owner or team."""
     from vigil.postmortems import actions
 
     with get_store(ctx).read() as session:
-        echo_json(actions.completion_rates(session=session, by=by))
+        rates = actions.completion_rates(session=session, by=by)
+    if as_json:
+        echo_json(rates)
+        return
+    print_table(
+        [by.capitalize(), "Total", "Completed", "Cancelled", "Open", "Overdue", "Completion"],
+        [
+            [
+                r[by],
+                r["total"],
+                r["completed"],
+                r["cancelled"],
+                r["open"],
+                r["overdue"],
+                "-" if r["completion_rate"] is None else f"{r['completion_rate']:g}%",
+            ]
+            for r in rates
+        ],
+    )
 
 
 @actions_app.command("export-github")
@@ -142,8 +172,11 @@ def actions_export_github(
             dry_run=dry_run,
             incident_ref=incident,
         )
-    for r in results:
-        typer.echo(r.command if dry_run else f"{r.ref}\t{r.url or r.error}")
+    if dry_run:
+        for r in results:
+            typer.echo(r.command)
+    elif results:
+        print_table(["Action", "Issue"], [[r.ref, r.url or r.error] for r in results])
     if results and results[-1].error:
         fail(results[-1].error)
     if not results:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from vigil.cli_output import JsonFlag, print_fields, print_records
 from vigil.cli_support import actor, echo_json, fail, get_store, parse_time
 from vigil.postmortems import actions_cli
 
@@ -41,12 +42,24 @@ def pm_new(
 
 
 @postmortem_app.command("show")
-def pm_show(ctx: typer.Context, ref: Ref) -> None:
-    """Print the postmortem as JSON."""
+def pm_show(ctx: typer.Context, ref: Ref, as_json: JsonFlag = False) -> None:
+    """Show the postmortem's fields (the whole document: `vigil postmortem render`)."""
     from vigil.postmortems import service
 
     with get_store(ctx).read() as session:
-        echo_json(service.read_postmortem(session=session, ref=ref).model_dump(mode="json"))
+        pm = service.read_postmortem(session=session, ref=ref)
+    if as_json:
+        echo_json(pm.model_dump(mode="json"))
+        return
+    record = pm.model_dump()
+    timeline = record.pop("timeline", None) or []
+    for name in ("sections", "whys", "action_items", "lessons"):
+        value = record.pop(name, None)
+        if isinstance(value, list | dict):
+            record[name] = f"{len(value)} (see `vigil postmortem render {ref}`)" if value else None
+    print_fields(record.items())
+    typer.echo()
+    print_records(timeline, title="Timeline")
 
 
 @postmortem_app.command("update")
@@ -162,16 +175,26 @@ def whys_root_cause(
 
 
 @whys_app.command("show")
-def whys_show(ctx: typer.Context, ref: Ref) -> None:
+def whys_show(ctx: typer.Context, ref: Ref, as_json: JsonFlag = False) -> None:
     """Print the chain of whys."""
     from vigil.postmortems import service
 
     with get_store(ctx).read() as session:
         pm = service.read_postmortem(session=session, ref=ref)
+    if as_json:
+        echo_json(
+            {
+                "problem_statement": pm.problem_statement,
+                "facilitator": pm.facilitator,
+                "whys": [w.model_dump(mode="json") for w in pm.whys],
+                "root_cause": pm.whys_root_cause,
+            }
+        )
+        return
     typer.echo(f"Problem: {pm.problem_statement}  (facilitator: {pm.facilitator or '-'})")
     for w in pm.whys:
         typer.echo(f"{w.number}. {w.question}\n   -> {w.answer} ({w.answered_by})")
-    typer.echo(f"ROOT CAUSE: {pm.root_cause or '(not yet)'}")
+    typer.echo(f"ROOT CAUSE: {pm.whys_root_cause or '(not yet)'}")
 
 
 Since = Annotated[
@@ -318,17 +341,33 @@ def timeline_import_log(
 
 
 def learning(
-    ctx: typer.Context, window: Annotated[str, typer.Option("--window", "-w")] = "90d"
+    ctx: typer.Context,
+    window: Annotated[
+        str, typer.Option("--window", "-w", help="90d, 30d, … back from now.")
+    ] = "90d",
+    as_json: JsonFlag = False,
 ) -> None:
     """Most frequent contributing factors and root-cause categories across postmortems."""
     from vigil.analytics import parse_window
+    from vigil.cli_output import print_table
     from vigil.db import utcnow
+    from vigil.formats import label, report_cell
     from vigil.postmortems import service
 
     end = utcnow()
     with get_store(ctx).read() as session:
-        echo_json(
-            service.learning_report(session=session, start=end - parse_window(window), end=end)
+        report = service.learning_report(session=session, start=end - parse_window(window), end=end)
+    if as_json:
+        echo_json(report)
+        return
+    for i, (section, rows) in enumerate(report.items()):
+        columns = list(rows[0]) if rows else ["category", "count"]
+        if i:
+            typer.echo()
+        print_table(
+            [label(c) for c in columns],
+            [[report_cell(c, row.get(c)) for c in columns] for row in rows],
+            title=label(section).capitalize(),
         )
 
 

@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from vigil.auth import SignedIn, signed_in
 from vigil.db import Store
 from vigil.errors import AuthError, PermissionDeniedError, VigilError
+from vigil.formats import duration
 
 __all__ = [
     "SESSION_COOKIE",
@@ -61,14 +62,7 @@ def _when(value: dt.datetime | None) -> str:
 
 
 def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    minutes = int(seconds // 60)
-    if minutes >= 60 * 24:
-        return f"{minutes // 1440}d {minutes % 1440 // 60}h"
-    if minutes >= 60:
-        return f"{minutes // 60}h {minutes % 60}m"
-    return f"{minutes}m {int(seconds % 60)}s"
+    return "—" if seconds is None else duration(seconds)
 
 
 def _severity(value: str) -> Markup:
