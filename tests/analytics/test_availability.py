@@ -139,9 +139,31 @@ def test_availability_matches_minute_simulation(
         assert r.downtime_seconds == down * 60
         assert r.unknown_seconds == (length - observed) * 60
         assert r.availability_percent == pytest.approx(100 * (observed - down) / observed)
-        assert r.failures == sum(1 for a, _ in runs if a > first_observed)
+        # A failure starts inside the window; down from the first recorded status counts
+        # when that status was recorded inside the window (first seen failing).
+        first_seen = min([t for _, t, _ in changes] + [a for a, _ in spans])
+        seen_failing = bool(runs) and runs[0][0] == first_observed and first_seen >= start
+        assert r.failures == sum(1 for a, _ in runs if a > first_observed) + seen_failing
         gaps = [(b[0] - a[1]) * 60 for a, b in pairwise(runs)]
         assert r.mtbf_seconds == (pytest.approx(sum(gaps) / len(gaps)) if gaps else None)
+
+
+def test_a_resource_first_seen_failing_did_fail(store: Store) -> None:
+    _record(store, "first-down", [("ffmpeg", 10, True), ("ffmpeg", 40, False)], [])
+    _record(store, "down-before", [("ffmpeg", 0, True), ("ffmpeg", 120, False)], [])
+    for stored in (False, True):  # computed from the history, then from stored intervals
+        if stored:
+            with store.write() as session:
+                refresh_downtime(session=session)
+        with store.read() as session:
+            (seen,) = availability_by_resource(
+                session=session, start=minute(0), end=minute(100), resources=["first-down"]
+            )
+            (before,) = availability_by_resource(
+                session=session, start=minute(60), end=minute(100), resources=["down-before"]
+            )
+        assert seen.failures == 1 and seen.downtime_seconds == 30 * 60  # first seen stopped
+        assert before.failures == 0  # already down when the window opened
 
 
 def test_named_edge_cases(store: Store) -> None:

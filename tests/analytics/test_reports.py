@@ -23,9 +23,11 @@ from vigil.app import create_app
 from vigil.auth import service as auth
 from vigil.cli import app
 from vigil.config import Settings
+from vigil.db import utcnow
 from vigil.db.store import Store
 from vigil.errors import ValidationError
 from vigil.incidents import service as incidents
+from vigil.ingest import maintenance
 from vigil.ingest.receivers import events_to_signals
 from vigil.ingest.service import ingest_signals
 
@@ -216,6 +218,19 @@ def test_report_cli_and_api_formats(settings: Settings, store: Store) -> None:
     rows = list(csv.DictReader(io.StringIO(out.stdout)))
     assert rows[0]["resource"] == "cam9"
     assert rows[0]["sla_band"] == "Poor"
+    assert rows[0]["failures"] == "1"  # first seen stopped: it did fail
+    with store.write() as session:
+        maintenance.create_window(
+            session=session, name="swap", resource="cam*", starts_at=utcnow() - dt.timedelta(hours=1),
+            ends_at=utcnow() + dt.timedelta(hours=1), actor="t", reason="camera swap",
+        )  # fmt: skip
+    planned = {}
+    for extra in ([], ["--count-maintenance"]):
+        out = runner.invoke(app, [*base, "availability", "-w", "1d", "-f", "csv", *extra], env=env)
+        assert out.exit_code == 0, out.output
+        (row,) = csv.DictReader(io.StringIO(out.stdout))
+        planned[bool(extra)] = float(row["maintenance_seconds"] or 0)
+    assert planned[False] > 0 and planned[True] == 0  # left out of the SLA unless counted
     out = runner.invoke(app, [*base, "response", "--group-by", "resource", "-f", "json"], env=env)
     assert json.loads(out.stdout)[0]["mttr"]["pending"] == 1
     out = runner.invoke(app, [*base, "weekly"], env=env)
@@ -234,6 +249,12 @@ def test_report_cli_and_api_formats(settings: Settings, store: Store) -> None:
         )
         assert r.headers["content-type"].startswith("text/csv")
         assert "cam9" in r.text
+        for counted in ("false", "true"):
+            (row,) = client.get(
+                "/api/v1/analytics/availability",
+                params={"window": "1d", "count_maintenance": counted}, headers=h,
+            ).json()  # fmt: skip
+            assert (row["maintenance_seconds"] > 0) is (counted == "false")
         assert client.get("/api/v1/analytics/response", headers=h).json()[0]["incidents"] == 1
         assert client.get("/api/v1/analytics/dashboard", headers=h).json()["summary"]["active"] == 1
         # cam9 was seen for seconds of the 30 days: marked as partly observed, and not ranked.

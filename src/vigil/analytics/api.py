@@ -85,13 +85,25 @@ def availability(
     end: Instant | None = None,
     target: float = 99.0,
     resource: Annotated[list[str] | None, Query()] = None,
+    count_maintenance: Annotated[
+        bool,
+        Query(
+            description="Count planned maintenance in the SLA (by default it is left out and "
+            "reported apart as maintenance_seconds)."
+        ),
+    ] = False,
     fmt: Fmt = "json",
 ) -> Response:
     """Availability, downtime, SLA band, error budget and MTBF per resource."""
     lo, hi = window_bounds(window, start, end)
     return _as(
         availability_by_resource(
-            session=session, start=lo, end=hi, target_percent=target, resources=resource
+            session=session,
+            start=lo,
+            end=hi,
+            target_percent=target,
+            resources=resource,
+            exclude_maintenance=not count_maintenance,
         ),
         fmt,
     )

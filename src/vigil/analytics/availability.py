@@ -9,7 +9,8 @@ For each resource and window [start, end):
   to the window, overlaps counted once;
 * **up** = observed − down; availability = up / observed;
 * a **failure** is a maximal down interval; ``failures`` counts those that start inside the
-  observed time (a resource already down when observation starts adds none);
+  window, including one that starts with the resource's first recorded status (a resource
+  first seen failing did fail); a resource already down when the window opens adds none;
 * **MTBF** is the mean operating time between the end of one failure and the start of the
   next, both inside the window: mean(startᵢ₊₁ − endᵢ); undefined with fewer than two failures;
 * **planned** time is what maintenance windows naming the resource (a glob) cover of its
@@ -130,13 +131,17 @@ class _Summary:
     gaps: float = 0.0  # sum of the up time between consecutive intervals
 
     @classmethod
-    def of(cls, merged: list[tuple[float, float]], observed_from: float) -> _Summary:
+    def of(
+        cls, merged: list[tuple[float, float]], observed_from: float, first_seen: float
+    ) -> _Summary:
         if not merged:
             return cls()
+        # Down from the first recorded status, seen inside the window: that is a failure.
+        at_first_sight = merged[0][0] == observed_from == first_seen
         return cls(
             n=len(merged),
             downtime=sum(b - a for a, b in merged),
-            failures=sum(1 for a, _ in merged if a > observed_from),
+            failures=sum(1 for a, _ in merged if a > observed_from) + at_first_sight,
             first=merged[0],
             last=merged[-1],
             gaps=sum(b[0] - a[1] for a, b in pairwise(merged)),
@@ -158,8 +163,9 @@ class _Summary:
         return cls(
             n=n,
             downtime=downtime,
-            # An interval that starts when observation does is not a failure that happened.
-            failures=after_lo - (1 if min_start == first_seen and min_start > lo else 0),
+            # ``after_lo`` counts starts after the window opens; one at its very start counts
+            # too when that is the resource's first recorded status (first seen failing).
+            failures=after_lo + (1 if min_start == first_seen == lo else 0),
             first=first,
             last=last,
             gaps=(last[0] - first[1]) - inner if n >= 2 else 0.0,
@@ -289,7 +295,9 @@ def availability_by_resource(
             params = {"resource": resource, "since": since, "lo": lo, "hi": hi}
             before = _AGGREGATE_BEFORE.execute(conn, params).fetchone()
             tail = merge(clip(pending.tails[resource], observed_from, hi))
-            summary = _Summary.from_sql(before, lo, seen).then(_Summary.of(tail, observed_from))
+            summary = _Summary.from_sql(before, lo, seen).then(
+                _Summary.of(tail, observed_from, seen)
+            )
         planned = (
             _planned_time(session, resource, windows, observed_from, hi, pending)
             if windows

@@ -65,6 +65,13 @@ def availability(
     end: End = None,
     target: Annotated[float, typer.Option("--target", help="SLA target percent.")] = 99.0,
     resource: Annotated[list[str] | None, typer.Option("--resource", help="Repeatable.")] = None,
+    count_maintenance: Annotated[
+        bool,
+        typer.Option(
+            "--count-maintenance",
+            help="Count planned maintenance in the SLA (left out and shown apart by default).",
+        ),
+    ] = False,
     fmt: Format = "table",
 ) -> None:
     """Availability, downtime, SLA band and error budget per resource."""
@@ -74,7 +81,12 @@ def availability(
     lo, hi = window_bounds(window, start, end)
     with _refreshed(ctx).read() as session:
         rows = availability_by_resource(
-            session=session, start=lo, end=hi, target_percent=target, resources=resource
+            session=session,
+            start=lo,
+            end=hi,
+            target_percent=target,
+            resources=resource,
+            exclude_maintenance=not count_maintenance,
         )
     _emit(
         rows,
@@ -86,6 +98,7 @@ def availability(
             "availability_percent",
             "sla_band",
             "downtime_seconds",
+            "maintenance_seconds",
             "unknown_seconds",
             "error_budget_remaining_seconds",
             "failures",
