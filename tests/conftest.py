@@ -226,4 +226,12 @@ def pytest_itemcollected(item: pytest.Item) -> None:
 
 
 #: Tests that mostly wait (a browser, CLI processes): a third run beside the other two.
-_OWN_RUN = frozenset({"test_browser.py", "test_worked_example.py", "test_e2e.py", "test_readme.py"})
+_OWN_RUN = frozenset(
+    {
+        "test_browser.py",
+        "test_worked_example.py",
+        "test_e2e.py",
+        "test_readme.py",
+        "test_prometheus.py",
+    }
+)

@@ -15,6 +15,7 @@ from vigil.incidents import cli as incidents_cli
 from vigil.incidents import import_cli
 from vigil.ingest import cli as ingest_cli
 from vigil.jobs import cli as jobs_cli
+from vigil.monitoring import cli as monitoring_cli
 from vigil.notify import cli as notify_cli
 from vigil.oncall import PAGING_FOR_LEARNING
 from vigil.oncall import cli as oncall_cli
@@ -63,6 +64,7 @@ analytics_cli.register(app)
 app.command()(serve)
 ingest_cli.register(app)
 jobs_cli.register(app)
+monitoring_cli.register(app)
 notify_cli.register(app)
 oncall_cli.register(app, report_cli.app)
 learning_sources.add_learning_source(PAGING_FOR_LEARNING)

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from vigil.db import Store
 from vigil.incidents import ACTIVE_STATUSES, Incident
 
 __all__ = ["Metrics"]
+
+_STATES = ("pending", "sending", "sent", "failed", "bundled", "silenced")
 
 
 class _ActiveIncidents(Collector):
@@ -55,6 +58,14 @@ class _JobsAndFollowers(Collector):
         seconds = GaugeMetricFamily(
             "vigil_job_last_duration_seconds", "How long each job's last run took.", labels=["job"]
         )
+        started = GaugeMetricFamily(
+            "vigil_job_last_run_timestamp_seconds",
+            "When each job's last run started (Unix time).",
+            labels=["job"],
+        )
+        period = GaugeMetricFamily(
+            "vigil_job_period_seconds", "How often each job is due.", labels=["job"]
+        )
         lag = GaugeMetricFamily(
             "vigil_feed_follower_lag_rows",
             "Committed changes a follower has not handled yet (counted up to 100,000).",
@@ -64,11 +75,14 @@ class _JobsAndFollowers(Collector):
             for job in list_jobs(session=session):
                 runs.add_metric([job.name], job.runs)
                 failures.add_metric([job.name], job.failures)
+                period.add_metric([job.name], job.period_seconds)
                 if job.last_duration_seconds is not None:
                     seconds.add_metric([job.name], job.last_duration_seconds)
+                if job.last_started_at is not None:
+                    started.add_metric([job.name], _unix(job.last_started_at))
             for behind in follower_lag(session=session):
                 lag.add_metric([behind.follower, behind.log], behind.rows)
-        yield from (runs, failures, seconds, lag)
+        yield from (runs, failures, seconds, started, period, lag)
 
 
 class _Notifications(Collector):
@@ -79,7 +93,7 @@ class _Notifications(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         from vigil.db import utcnow
-        from vigil.notify import Notification
+        from vigil.notify import Channel, Notification
 
         count = GaugeMetricFamily(
             "vigil_notifications",
@@ -99,10 +113,52 @@ class _Notifications(Collector):
             first = session.execute(
                 select(func.min(n.created_at)).where(n.state.in_(("pending", "sending")))
             ).scalar()
-        for channel, state, how_many in rows:
+            channels = session.scalars(select(Channel.name)).all()
+        # Every channel's counts, zeros included, so alerting rules compare like with like.
+        counts = {(c, state): 0 for c in channels for state in _STATES}
+        counts.update({(channel, state): how_many for channel, state, how_many in rows})
+        for (channel, state), how_many in sorted(counts.items()):
             count.add_metric([channel, state], how_many)
         oldest.add_metric([], (utcnow() - first).total_seconds() if first else 0.0)
         yield from (count, oldest)
+
+
+def _unix(value: dt.datetime) -> float:
+    return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).timestamp()
+
+
+class _Database(Collector):
+    """How big the database is and, for a SQLite file, how full its disk is."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        import shutil
+
+        from vigil.db import sqlite_path
+
+        size = GaugeMetricFamily("vigil_database_size_bytes", "Size of Vigil's database.")
+        path = sqlite_path(self.store.url)
+        if path is None:
+            with self.store.read() as session:
+                size.add_metric(
+                    [], session.scalar(text("SELECT pg_database_size(current_database())"))
+                )
+            yield size
+            return
+        files = [path, path.with_name(path.name + "-wal")]
+        size.add_metric([], sum(f.stat().st_size for f in files if f.exists()))
+        disk = shutil.disk_usage(path.parent)
+        free = GaugeMetricFamily(
+            "vigil_database_disk_free_bytes", "Free space on the disk holding the SQLite file."
+        )
+        total = GaugeMetricFamily(
+            "vigil_database_disk_size_bytes", "Size of the disk holding the SQLite file."
+        )
+        free.add_metric([], disk.free)
+        total.add_metric([], disk.total)
+        yield from (size, free, total)
 
 
 class Metrics:
@@ -129,7 +185,15 @@ class Metrics:
         )
         self.registry.register(_ActiveIncidents(store))
         self.registry.register(_JobsAndFollowers(store))
+        self.rejected = Counter(
+            "vigil_ingest_rejected_requests",
+            "Ingestion requests refused (bad input, an unknown or wrong key, too large), by "
+            "receiver.",
+            ["receiver"],
+            registry=self.registry,
+        )
         self.registry.register(_Notifications(store))
+        self.registry.register(_Database(store))
 
     def render(self) -> bytes:
         """Return the text exposition format."""

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
         utcnow,
         uuid7,
     )
-    from vigil.db.engine import normalize_database_url
+    from vigil.db.engine import normalize_database_url, sqlite_path
     from vigil.db.failures import DRIVER_ERRORS, translate_db_error
     from vigil.db.fastpath import PreparedStatement, insert_all_columns
     from vigil.db.locks import lock_keys
@@ -45,6 +45,7 @@ __all__ = [
     "normalize_database_url",
     "owner_alive",
     "register_process",
+    "sqlite_path",
     "translate_db_error",
     "utcnow",
     "uuid7",
@@ -64,6 +65,7 @@ _EXPORTS = {
     "later_of": "base",
     "lock_keys": "locks",
     "normalize_database_url": "engine",
+    "sqlite_path": "engine",
     "owner_alive": "runfiles",
     "register_process": "runfiles",
     "translate_db_error": "failures",

@@ -111,14 +111,20 @@ async def post_events(request: Request) -> Response:
         body = await request.body()
         signals = events_json_to_signals(request.app.state.settings, body, sender=sender)
     except VigilError:
-        await _slow_down(request)
+        await _slow_down(request, "events")
         raise
     return _response(await _commit(request, signals))
 
 
-async def _slow_down(request: Request) -> None:
-    """Delay a refusal: a sender that keeps failing then sends less, and the CPU it would
-    have taken stays with the senders that work (the delay waits, it does not compute)."""
+def _count_refusal(request: Request, receiver: str) -> None:
+    request.app.state.metrics.rejected.labels(receiver=receiver).inc()
+
+
+async def _slow_down(request: Request, receiver: str) -> None:
+    """Count a refusal, then delay it: a sender that keeps failing then sends less, and the
+    CPU it would have taken stays with the senders that work (the delay waits, it does not
+    compute)."""
+    _count_refusal(request, receiver)
     delay = request.app.state.settings.ingest_refusal_delay_seconds
     if delay:
         await asyncio.sleep(delay)
@@ -135,31 +141,33 @@ async def pagerduty_enqueue(request: Request) -> JSONResponse:
     try:
         body = parse_json(await request.body())
     except MalformedRequestError as exc:
-        return _pd_invalid([exc.message])
+        return _pd_invalid(request, [exc.message])
     key = body.get("routing_key") if isinstance(body, dict) else None
     if not isinstance(key, str) or not key:
-        return _pd_invalid(["'routing_key' is missing or blank"])
+        return _pd_invalid(request, ["'routing_key' is missing or blank"])
     try:
         identity = request.app.state.credentials.peek("i:" + key) or await run_in_threadpool(
             integration_identity, request, key
         )
     except AuthError:
-        return _pd_invalid(["Invalid routing key"])
+        return _pd_invalid(request, ["Invalid routing key"])
     try:
         sender = integration_sender(identity, "pagerduty")
     except PermissionDeniedError as exc:
+        _count_refusal(request, "pagerduty")
         return JSONResponse(error_body(exc.code, exc.message), status_code=403)
     try:
         signal, dedup_key = pagerduty_to_signal(body, sender=sender)
     except PagerDutyError as exc:
-        return _pd_invalid(exc.errors)
+        return _pd_invalid(request, exc.errors)
     await _commit(request, [signal])
     return JSONResponse(
         {"status": "success", "message": "Event processed", "dedup_key": dedup_key}, status_code=202
     )
 
 
-def _pd_invalid(errors: list[str]) -> JSONResponse:
+def _pd_invalid(request: Request, errors: list[str]) -> JSONResponse:
+    _count_refusal(request, "pagerduty")
     body = {"status": "invalid event", "message": "Event object is invalid", "errors": errors}
     return JSONResponse(body, status_code=400)
 
@@ -180,7 +188,7 @@ async def _alert_webhook(request: Request, source: str, sender: str) -> Response
     try:
         signals = alerts_to_signals(await _json(request), source=source, sender=sender)
     except VigilError:
-        await _slow_down(request)
+        await _slow_down(request, source)
         raise
     return _response(await _commit(request, signals))
 
