@@ -26,8 +26,8 @@ _READERS = {
     "list", "show", "stats", "now", "log", "resources", "summary", "recurrence", "status",
     "dashboard", "learning", "paging", "final",
 }  # fmt: skip
-#: Documents rather than lists: the weekly report is Markdown by design.
-_DOCUMENTS = {"report weekly"}
+#: Documents rather than lists: the weekly report is Markdown, the dashboard Grafana's JSON.
+_DOCUMENTS = {"report weekly", "grafana dashboard"}
 
 
 def vigil(settings: Settings, *args: str) -> str:

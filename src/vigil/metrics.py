@@ -161,6 +161,45 @@ class _Database(Collector):
         yield from (size, free, total)
 
 
+class _Reliability(Collector):
+    """What the dashboard's Prometheus variant draws: availability per resource over the last
+    24 hours (planned maintenance left out, as in Vigil's reports) and the 7-day MTTA/MTTR."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        from vigil.analytics import availability, response
+        from vigil.db import utcnow
+
+        percent = GaugeMetricFamily(
+            "vigil_resource_availability_24h_percent",
+            "Availability of each resource over the last 24 hours (maintenance left out).",
+            labels=["resource"],
+        )
+        means = GaugeMetricFamily(
+            "vigil_response_seconds_7d_average",
+            "Mean time to acknowledge (mtta) and to resolve (mttr) over the last 7 days.",
+            labels=["metric"],
+        )
+        now = utcnow()
+        with self.store.read() as session:
+            rows = availability.availability_by_resource(
+                session=session, start=now - dt.timedelta(days=1), end=now
+            )
+            weeks = response.response_metrics(
+                session=session, start=now - dt.timedelta(days=7), end=now
+            )
+        for row in rows:
+            if row.availability_percent is not None:
+                percent.add_metric([row.resource], row.availability_percent)
+        for week in weeks:  # one group: all incidents
+            for name, stats in (("mtta", week.mtta), ("mttr", week.mttr)):
+                if stats.mean is not None:
+                    means.add_metric([name], stats.mean)
+        yield from (percent, means)
+
+
 class Metrics:
     """The process' metrics registry (one per app, so tests can build several apps)."""
 
@@ -194,6 +233,7 @@ class Metrics:
         )
         self.registry.register(_Notifications(store))
         self.registry.register(_Database(store))
+        self.registry.register(_Reliability(store))
 
     def render(self) -> bytes:
         """Return the text exposition format."""

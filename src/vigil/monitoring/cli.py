@@ -1,12 +1,13 @@
-"""`vigil prometheus rules`: the alerting rules Vigil ships for monitoring itself."""
+"""`vigil prometheus rules` and `vigil grafana dashboard`: monitoring Vigil and its incidents."""
 
 from __future__ import annotations
 
 from importlib import resources
+from typing import Annotated
 
 import typer
 
-__all__ = ["app", "register", "rules_text"]
+__all__ = ["app", "grafana_app", "register", "rules_text"]
 
 app = typer.Typer(help="Prometheus: alerting rules for Vigil itself.", no_args_is_help=True)
 
@@ -23,6 +24,30 @@ def rules() -> None:
     typer.echo(rules_text(), nl=False)
 
 
+grafana_app = typer.Typer(help="Grafana: Vigil's dashboard as code.", no_args_is_help=True)
+
+
+@grafana_app.command("dashboard")
+def dashboard(
+    variant: Annotated[
+        str,
+        typer.Option(
+            "--variant",
+            help="sql (reads Vigil's PostgreSQL through its views) or prometheus (its metrics).",
+        ),
+    ] = "sql",
+) -> None:
+    """Print the dashboard as Grafana JSON: active incidents, availability with SLA colours,
+    summary stats, the last 20 incidents, MTTA/MTTR and availability trends."""
+    from vigil.cli_support import fail
+    from vigil.monitoring.grafana import VARIANTS, dashboard_json
+
+    if variant not in VARIANTS:
+        fail(f"variant {variant!r} is not one of: {', '.join(VARIANTS)}", 2)
+    typer.echo(dashboard_json(variant), nl=False)
+
+
 def register(root: typer.Typer) -> None:
-    """Mount ``vigil prometheus`` on the root app."""
+    """Mount ``vigil prometheus`` and ``vigil grafana`` on the root app."""
     root.add_typer(app, name="prometheus")
+    root.add_typer(grafana_app, name="grafana")
