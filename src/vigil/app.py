@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import os
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -119,9 +121,22 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, Any]:
-        """Report whether the database answers and its schema is current."""
+        """Whether the database answers and its schema is current; this process (host:pid),
+        the periodic jobs it runs (none with ``VIGIL_SERVE_JOBS=false``) and how far each
+        change-feed follower is behind."""
+        from vigil.feed import follower_lag
+
         store.ensure_schema()
         revision = store.current_revision()
-        return {"status": "ok", "version": __version__, "schema": revision}
+        with store.read() as session:
+            lag = follower_lag(session=session)
+        return {
+            "status": "ok",
+            "version": __version__,
+            "schema": revision,
+            "process": f"{socket.gethostname()}:{os.getpid()}",  # as job leases name it
+            "jobs": sorted(job.name for runner in runners for job in runner.jobs),
+            "followers": [{"follower": f.follower, "log": f.log, "behind": f.rows} for f in lag],
+        }
 
     return app

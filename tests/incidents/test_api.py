@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -140,5 +142,13 @@ def test_summary_recurrence_and_health(client: TestClient, store: Store) -> None
         "/api/v1/analytics/recurrence", params={"category": "worker_failure", "days": 7}, headers=h
     ).json()
     assert r["total_incidents"] == 1 and r["trend"] == "stable"
-    assert client.get("/healthz").json()["status"] == "ok"
+    health = client.get("/healthz").json()
+    assert health["status"] == "ok" and health["process"].endswith(f":{os.getpid()}")
+    assert "notifications.deliver" in health["jobs"] and "heartbeats.check" in health["jobs"]
+    deadline = time.monotonic() + 10  # followers appear once they have stored a position
+    while not health["followers"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+        health = client.get("/healthz").json()
+    assert {f["follower"] for f in health["followers"]} >= {"availability"}
+    assert all(f["behind"] >= 0 for f in health["followers"])
     assert client.get("/openapi.json").status_code == 200
