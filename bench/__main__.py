@@ -279,6 +279,7 @@ def main(argv: list[str]) -> None:
         "notify",
         "oncall",
         "pages",
+        "grafana",
     }
     backends = [
         b
@@ -303,6 +304,10 @@ def main(argv: list[str]) -> None:
         from bench import pages
 
         pages.run()
+    if "grafana" in wanted:
+        from bench import grafana
+
+        grafana.run()
     for backend in backends:
         if "log_incident" in wanted:
             bench_log_incident(backend)

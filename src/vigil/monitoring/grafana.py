@@ -3,7 +3,8 @@
 Two variants of the same panels:
 
 - **sql** reads Vigil's PostgreSQL through the read interface migration 0012 creates
-  (``vigil_incidents``, ``vigil_summary``, ``vigil_availability(start, end)``); every panel's
+  (``vigil_incidents``, ``vigil_summary``, ``vigil_availability(start, end)``,
+  ``vigil_daily_availability(first_day, last_day)``); every panel's
   query is in :data:`SQL_PANELS`, so tests run exactly what the dashboard runs.
 - **prometheus** reads the metrics at ``/metrics`` for users who do not expose the database
   (no "last 20 incidents" table: Prometheus holds no incident list).
@@ -78,11 +79,9 @@ SQL_PANELS = {
         "time_series",
     ),
     "availability_trend": SqlPanel(
-        "Availability per resource per day, last 14 days",
-        "SELECT d AS time, a.resource AS metric, a.availability_percent AS value "
-        "FROM generate_series(date_trunc('day', now()) - interval '13 days', "
-        "date_trunc('day', now()), interval '1 day') AS d, "
-        "vigil_availability(d, least(d + interval '1 day', now())) AS a ORDER BY 1, 2",
+        "Fleet availability per day, last 14 days",
+        "SELECT day AS time, availability_percent AS fleet FROM vigil_daily_availability("
+        "date_trunc('day', now()) - interval '13 days', date_trunc('day', now())) ORDER BY 1",
         "time_series",
     ),
 }
@@ -164,7 +163,7 @@ def _panels(variant: str) -> list[Any]:
     trend = (
         timeseries.Panel().title(title["availability_trend"]).span(12).height(8).unit("percent")
         .thresholds(_SLA)
-        .with_target(_target(variant, "availability_trend", "vigil_resource_availability_24h_percent", "{{resource}}"))
+        .with_target(_target(variant, "availability_trend", "avg(vigil_resource_availability_24h_percent)", "fleet"))
     )  # fmt: skip
     panels = [active, availability, summary]
     if sql:

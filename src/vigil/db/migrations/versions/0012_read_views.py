@@ -36,10 +36,8 @@ SELECT i.human_id AS id,
        i.acknowledged_at,
        i.resolved_at,
        i.closed_at,
-       EXTRACT(EPOCH FROM i.acknowledged_at - i.detected_at)::double precision
-           AS time_to_acknowledge_seconds,
-       EXTRACT(EPOCH FROM i.resolved_at - i.detected_at)::double precision
-           AS time_to_resolve_seconds
+       i.tta_s AS time_to_acknowledge_seconds,
+       i.ttr_s AS time_to_resolve_seconds
 FROM incidents i
 """
 
@@ -64,7 +62,7 @@ SELECT
     count(*) AS last_7d,
     count(*) FILTER (WHERE detected_at >= now() - interval '1 day'
                        AND severity = 'critical') AS critical_24h,
-    avg(EXTRACT(EPOCH FROM resolved_at - detected_at))::double precision
+    avg(ttr_s)
         AS average_resolution_seconds_7d
 FROM incidents
 WHERE detected_at >= now() - interval '7 days' AND detected_at <= now()
@@ -90,7 +88,7 @@ down AS (
     SELECT d.resource::text AS resource,
            sum(least(coalesce(d.end_s, w.hi), w.hi) - greatest(d.start_s, w.lo)) AS seconds
     FROM resource_downtime d, w
-    WHERE d.start_s < w.hi AND (d.end_s IS NULL OR d.end_s > w.lo)
+    WHERE coalesce(d.end_s, 'Infinity'::double precision) > w.lo AND d.start_s < w.hi
     GROUP BY d.resource
 ),
 figures AS (
@@ -106,8 +104,69 @@ FROM figures
 $$
 """
 
-_CREATE = (_INCIDENTS, _DOWNTIME, _RESOURCES, _SUMMARY, _AVAILABILITY)
+# The whole fleet per UTC day from first_day to last_day (the last day ends now), in one pass:
+# up time over observed time summed over resources, and how many resources were observed.
+_DAILY = """
+CREATE FUNCTION vigil_daily_availability(first_day timestamptz, last_day timestamptz)
+RETURNS TABLE (day timestamptz, resources bigint, availability_percent double precision,
+               downtime_seconds double precision)
+-- Planned once per call with its real arguments; compiling it (JIT) costs more than it runs.
+LANGUAGE sql STABLE ROWS 31 SET jit = off AS $$
+WITH span AS (
+    SELECT EXTRACT(EPOCH FROM first_day)::double precision AS lo,
+           EXTRACT(EPOCH FROM least(last_day + interval '1 day', now()))::double precision AS hi
+),
+days AS (
+    SELECT k, span.lo + k * 86400 AS lo, least(span.lo + (k + 1) * 86400, span.hi) AS hi
+    FROM span, generate_series(0, ceil((span.hi - span.lo) / 86400)::int - 1) AS k
+),
+observed AS (
+    SELECT days.k, count(*) AS resources, sum(days.hi - greatest(o.first_seen_s, days.lo)) AS seconds
+    FROM days JOIN resource_observations o ON o.first_seen_s < days.hi
+    GROUP BY days.k
+),
+down AS (
+    -- The intervals of the whole span, found once by their end, each cut into its days.
+    SELECT k, sum(least(coalesce(d.end_s, span.hi), span.lo + (k + 1) * 86400, span.hi)
+                  - greatest(d.start_s, span.lo + k * 86400)) AS seconds
+    FROM span
+    JOIN resource_downtime d
+      ON coalesce(d.end_s, 'Infinity'::double precision) > span.lo AND d.start_s < span.hi
+    CROSS JOIN LATERAL generate_series(
+        floor((greatest(d.start_s, span.lo) - span.lo) / 86400)::int,
+        ceil((least(coalesce(d.end_s, span.hi), span.hi) - span.lo) / 86400)::int - 1
+    ) AS k
+    GROUP BY k
+)
+SELECT to_timestamp(span.lo + o.k * 86400), o.resources,
+       100 * (o.seconds - coalesce(d.seconds, 0)) / o.seconds, coalesce(d.seconds, 0)
+FROM span, observed o LEFT JOIN down d USING (k)
+WHERE o.seconds > 0
+$$
+"""
+
+# Recent windows (a day, two weeks) touch only the intervals that end inside them: found by
+# their end, with the interval still open counted as ending at infinity.
+_BY_END = (
+    "CREATE INDEX ix_resource_downtime_end ON resource_downtime "
+    "((coalesce(end_s, 'Infinity'::double precision)))"
+)
+
+# The active panel: active incidents most severe first, oldest first, read in index order
+# (the expression is the view's severity_rank, so the planner matches it).
+_ACTIVE_BY_RANK = (
+    "CREATE INDEX ix_incidents_active_rank ON incidents ((CASE severity WHEN 'critical' THEN 0 "
+    "WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 9 END), detected_at) "
+    "WHERE status IN ('open', 'acknowledged', 'investigating')"
+)
+
+_CREATE = (
+    _INCIDENTS, _DOWNTIME, _RESOURCES, _SUMMARY, _AVAILABILITY, _DAILY, _BY_END, _ACTIVE_BY_RANK,
+)  # fmt: skip
 _DROP = (
+    "DROP INDEX IF EXISTS ix_incidents_active_rank",
+    "DROP FUNCTION IF EXISTS vigil_daily_availability(timestamptz, timestamptz)",
+    "DROP INDEX IF EXISTS ix_resource_downtime_end",
     "DROP FUNCTION IF EXISTS vigil_availability(timestamptz, timestamptz)",
     "DROP VIEW IF EXISTS vigil_summary",
     "DROP VIEW IF EXISTS vigil_resources",
