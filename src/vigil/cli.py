@@ -60,7 +60,7 @@ def root(
 
 
 incidents_cli.register(app)
-analytics_cli.register(app)
+analytics_cli.register(app, db_cli.app)
 app.command()(serve)
 ingest_cli.register(app)
 jobs_cli.register(app)

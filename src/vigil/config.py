@@ -203,6 +203,18 @@ class Settings(BaseSettings):
             "address) before further attempts are refused with 429 until the window passes."
         ),
     )
+    event_retention_days: int = Field(
+        default=30,
+        ge=0,
+        description="Days of the event log (every event as received) to keep; older events are "
+        "pruned by the hourly `retention.prune` job and `vigil db prune`. 0 keeps them forever.",
+    )
+    state_history_retention_days: int = Field(
+        default=400,
+        ge=0,
+        description="Days of resource state history to keep (what availability is computed "
+        "from; the stored down intervals that reports read are kept forever). 0 keeps it forever.",
+    )
     heartbeat_check_seconds: float = Field(
         default=5.0,
         gt=0,

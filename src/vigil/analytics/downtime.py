@@ -29,7 +29,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from vigil.analytics.intervals import merge
-from vigil.analytics.models import ResourceDowntime, ResourceObservation
+from vigil.analytics.models import ResourceDowntime, ResourceObservation, RetentionCut
 from vigil.db import PreparedStatement, Store, epoch_seconds
 from vigil.feed import Position, advance, head, position_of
 from vigil.feed import since as feed_window
@@ -94,9 +94,16 @@ def _dirty(session: Session, low: Marks) -> tuple[dict[str, float], set[str], Ma
     """Return {resource: earliest affected time}, resources an incident left, new positions."""
     dirty: dict[str, float] = {}
     left: set[str] = set()
+    # Nothing is rebuilt from before the state history's retention cut (its changes are gone;
+    # what was stored from them stays).
+    cut = session.get(RetentionCut, STATES)
+    horizon = cut.pruned_before.timestamp() if cut else -math.inf
 
     def touch(resource: str | None, at: float | None) -> None:
-        if resource is not None and at is not None and at < dirty.get(resource, math.inf):
+        if resource is None or at is None:
+            return
+        at = max(at, horizon)
+        if at < dirty.get(resource, math.inf):
             dirty[resource] = at
 
     high = {log: head(session=session, log=log) for log in (STATES, TIMELINE)}

@@ -11,10 +11,12 @@ They can be dropped and rebuilt at any time: nothing else is stored in them.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import Float, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from vigil.db import Base
+from vigil.db import Base, UTCDateTime
 
 __all__ = ["ResourceDowntime", "ResourceObservation"]
 
@@ -37,3 +39,12 @@ class ResourceObservation(Base):
 
     resource: Mapped[str] = mapped_column(String(200), primary_key=True)
     first_seen_s: Mapped[float] = mapped_column(Float)
+
+
+class RetentionCut(Base):
+    """How far back a log has been pruned: nothing before ``pruned_before`` is kept."""
+
+    __tablename__ = "retention_cuts"
+
+    log: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pruned_before: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -6,7 +6,7 @@ from vigil.analytics.downtime import refresh_in_steps
 from vigil.db import Store
 from vigil.jobs import scheduled
 
-__all__ = ["refresh_availability"]
+__all__ = ["prune_old_history", "refresh_availability"]
 
 
 @scheduled("availability.refresh", every=lambda s: s.analytics_refresh_seconds)
@@ -14,3 +14,23 @@ def refresh_availability(store: Store) -> str:
     """Follow the incident and state-change feeds into the stored down intervals."""
     # Small steps: each holds the write lock ingestion needs for a few milliseconds.
     return f"{refresh_in_steps(store=store, step=20)} resource(s) rebuilt"
+
+
+@scheduled("retention.prune", every=lambda s: 3600.0)
+def prune_old_history(store: Store) -> str:
+    """Prune the event log and the state history past their retention, in batches of
+    10,000 rows (a short write transaction each), for at most 30 seconds a run."""
+    import time
+
+    from vigil.analytics.retention import prune_logs
+
+    gone: dict[str, int] = {}
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with store.write() as session:
+            done = prune_logs(session=session, settings=store.settings, limit=10_000)
+        for p in done:
+            gone[p.log] = gone.get(p.log, 0) + p.rows
+        if all(p.rows < 10_000 for p in done):
+            break
+    return ", ".join(f"{n} {log} row(s) pruned" for log, n in gone.items())

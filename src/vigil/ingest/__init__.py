@@ -12,9 +12,10 @@ from vigil.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from vigil.ingest.maintenance import active_windows, covering_window
-    from vigil.ingest.models import MaintenanceWindow, ResourceStateChange
+    from vigil.ingest.models import Event, MaintenanceWindow, ResourceStateChange
 
 __all__ = [
+    "Event",
     "MaintenanceWindow",
     "ResourceStateChange",
     "active_windows",
@@ -22,6 +23,7 @@ __all__ = [
 ]
 
 _EXPORTS = {
+    "Event": "models",
     "MaintenanceWindow": "models",
     "ResourceStateChange": "models",
     "active_windows": "maintenance",

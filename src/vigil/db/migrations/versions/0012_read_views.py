@@ -1,4 +1,5 @@
-"""A stable read interface on PostgreSQL for dashboards: views and one availability function.
+"""A stable read interface on PostgreSQL for dashboards (views and availability functions),
+and ``retention_cuts``, how far back each log has been pruned (both backends).
 
 Grafana (or any SQL client) reads these instead of Vigil's tables, so its queries stay short
 and survive schema changes: a name or column here changes only with a migration that says so
@@ -11,7 +12,10 @@ Create Date: 2026-12-03 14:50:00
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
+
+import vigil.db.base
 
 revision = "0012"
 down_revision = "0011"
@@ -176,6 +180,11 @@ _DROP = (
 
 
 def upgrade() -> None:
+    op.create_table(
+        "retention_cuts",
+        sa.Column("log", sa.String(64), primary_key=True),
+        sa.Column("pruned_before", vigil.db.base.UTCDateTime(timezone=True), nullable=False),
+    )
     if op.get_bind().dialect.name != "postgresql":
         return
     for statement in _CREATE:
@@ -183,7 +192,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    for statement in _DROP:
-        op.execute(statement)
+    if op.get_bind().dialect.name == "postgresql":
+        for statement in _DROP:
+            op.execute(statement)
+    op.drop_table("retention_cuts")
