@@ -56,6 +56,7 @@ def test_every_domain_registers_its_jobs() -> None:
         "oncall.calendars",
         "oncall.escalate",
         "oncall.test_pages",
+        "retention.prune",
     ]
     assert [j.name for j in jobs if j.wake_on_commit] == [
         "notifications.deliver",
