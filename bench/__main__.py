@@ -280,6 +280,7 @@ def main(argv: list[str]) -> None:
         "oncall",
         "pages",
         "grafana",
+        "history",
     }
     backends = [
         b
@@ -308,6 +309,10 @@ def main(argv: list[str]) -> None:
         from bench import grafana
 
         grafana.run()
+    if "history" in wanted:
+        from bench import history
+
+        history.run()
     for backend in backends:
         if "log_incident" in wanted:
             bench_log_incident(backend)
