@@ -246,6 +246,7 @@ def _store(session: Session, pending: Pending) -> None:
 def refresh_downtime(*, session: Session) -> int:
     """Store what the stored intervals are missing and move the follower's positions, all in
     the caller's transaction; return how many resources were rebuilt."""
+    _lock_refresh(session)  # the job's steps (or a prune) may be refreshing at the same time
     dirty, left, marks = _plan(session)
     _store(session, _pending(session, dirty, left))
     _advance(session, marks)

@@ -84,6 +84,11 @@ def _state_ids(session: Session, cut: dt.datetime, limit: int) -> Select[int]:
     return select(c.id).where(c.at < cut, read, ~needed).order_by(c.id).limit(limit)
 
 
+def _any_before(session: Session, cut: dt.datetime) -> bool:
+    c = ResourceStateChange
+    return session.execute(select(c.id).where(c.at < cut).limit(1)).first() is not None
+
+
 def prune_logs(
     *,
     session: Session,
@@ -104,7 +109,7 @@ def prune_logs(
         if cut is None:
             out.append(Pruned(log, None, 0))
             continue
-        if log == "resource_state_changes" and not dry_run:
+        if log == "resource_state_changes" and not dry_run and _any_before(session, cut):
             refresh_downtime(session=session)  # the follower reads what is about to go
         ids = (
             _event_ids(cut, limit if not dry_run else 2**62)
