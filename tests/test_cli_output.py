@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import re
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -135,6 +136,9 @@ def test_on_a_terminal_typed_markup_stays_text(
     drawn = re.sub(r"\x1b\[[0-9;]*m", "", screen.getvalue())  # colours aside
     assert "[bold red]boom[/]" in drawn  # shown as typed, not as a style
     assert "INC_001" in drawn and max(len(line) for line in drawn.splitlines()) <= 60
+    monkeypatch.setattr("sys.stdout", io.StringIO())  # piped: the same escaping
+    print_table(["Title"], [["\x1b[2Jwiped \x07"]])
+    assert capsys.readouterr().out == "" and "\\x1b[2Jwiped \\x07" in sys.stdout.getvalue()  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from typing import Annotated, Any
@@ -27,10 +28,19 @@ JsonFlag = Annotated[
 ]
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _visible(text: str) -> str:
+    """Control characters a value may carry (an escape sequence typed into a title) shown as
+    ``\\x1b``, never sent to the terminal."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def text_of(value: Any) -> str:
     """Any value as people read it: labels as key=value, lists with commas, times in UTC."""
     if isinstance(value, str):
-        return value
+        return _visible(value)
     if isinstance(value, dt.datetime):
         return instant(value)
     if isinstance(value, dict):
@@ -40,7 +50,7 @@ def text_of(value: Any) -> str:
         return ", ".join(text_of(v) for v in value) or "-"
     if hasattr(value, "model_dump"):
         return text_of(value.model_dump())
-    return figure(value)
+    return _visible(figure(value))
 
 
 def _cell(value: Any) -> str:
@@ -117,7 +127,7 @@ def print_fields(fields: Iterable[tuple[str, Any]]) -> None:
     """Print ``name  value`` lines (a record), skipping empty values; a name ending in
     ``_seconds`` reads as a duration."""
     shown = [
-        (k, duration(v) if k.endswith("_seconds") else _cell(v))
+        (k, duration(v) if k.endswith("_seconds") and isinstance(v, int | float) else _cell(v))
         for k, v in fields
         if v not in (None, "", [], {})
     ]
