@@ -93,10 +93,9 @@ def owner_alive(owner: str | None) -> bool:
 
 def _zombie(pid: int) -> bool:
     """A process that has exited but not been reaped by its parent yet (Linux: state Z)."""
-    from pathlib import Path
-
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
     except OSError:
         return False
-    return stat.rpartition(")")[2].split()[:1] == ["Z"]
+    return stat.rpartition(b")")[2][1:2] == b"Z"

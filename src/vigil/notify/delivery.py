@@ -76,7 +76,14 @@ def _stale_claims(session: Session, now: dt.datetime) -> list[int]:
     """Notifications left ``sending`` by a sender whose lease lapsed or whose process is gone."""
     n = Notification
     sending = session.execute(select(n.id, n.lease_until, n.owner).where(n.state == "sending"))
-    return [i for i, lease, owner in sending if (lease and lease < now) or not owner_alive(owner)]
+    alive: dict[str | None, bool] = {}  # a few owners hold many claims: ask once for each
+
+    def gone(owner: str | None) -> bool:
+        if owner not in alive:
+            alive[owner] = owner_alive(owner)
+        return not alive[owner]
+
+    return [i for i, lease, owner in sending if (lease and lease < now) or gone(owner)]
 
 
 def _reclaim_expired(session: Session, now: dt.datetime) -> None:
