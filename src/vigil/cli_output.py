@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 import typer
 
-from vigil.formats import duration, figure, instant
+from vigil.formats import duration, figure, instant, label
 
 __all__ = ["JsonFlag", "print_fields", "print_records", "print_table", "text_of"]
 
@@ -67,7 +67,7 @@ def print_records(rows: Sequence[Any], columns: Sequence[str] | None = None, **k
     records = [_record(r) for r in rows]
     names = list(columns or (records[0] if records else []))
     print_table(
-        [n.removesuffix("_seconds").replace("_", " ") for n in names] or ["(none)"],
+        [label(n) for n in names] or ["(none)"],
         [
             [
                 duration(r.get(n)) if n.endswith("_seconds") and r.get(n) is not None

@@ -15,8 +15,6 @@ from vigil.incidents import ACTIVE_STATUSES, Incident
 
 __all__ = ["Metrics"]
 
-_STATES = ("pending", "sending", "sent", "failed", "bundled", "silenced")
-
 
 class _ActiveIncidents(Collector):
     """Active incidents by severity and status, read from the database at scrape time."""
@@ -93,7 +91,7 @@ class _Notifications(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         from vigil.db import utcnow
-        from vigil.notify import Channel, Notification
+        from vigil.notify import NOTIFICATION_STATES, Channel, Notification
 
         count = GaugeMetricFamily(
             "vigil_notifications",
@@ -115,7 +113,7 @@ class _Notifications(Collector):
             ).scalar()
             channels = session.scalars(select(Channel.name)).all()
         # Every channel's counts, zeros included, so alerting rules compare like with like.
-        counts = {(c, state): 0 for c in channels for state in _STATES}
+        counts = {(c, state): 0 for c in channels for state in NOTIFICATION_STATES}
         counts.update({(channel, state): how_many for channel, state, how_many in rows})
         for (channel, state), how_many in sorted(counts.items()):
             count.add_metric([channel, state], how_many)

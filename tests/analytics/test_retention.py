@@ -11,7 +11,7 @@ from tests.analytics.test_availability import _record, minute
 from tests.factories import make_incident
 from vigil.analytics.availability import availability_by_resource
 from vigil.analytics.downtime import refresh_downtime
-from vigil.analytics.retention import prune_logs, pruned_before
+from vigil.analytics.retention import prune_in_batches, prune_logs, pruned_before
 from vigil.cli import app
 from vigil.db.store import Store
 from vigil.incidents import service as incidents
@@ -150,3 +150,13 @@ def test_the_cli_shows_what_would_go_and_the_job_is_registered(store: Store) -> 
     with store.read() as session:
         assert session.scalar(select(func.count()).select_from(Event)) == 0
     assert "retention.prune" in {j.name for j in all_jobs()}
+
+
+def test_batches_go_on_until_everything_old_is_gone(store: Store) -> None:
+    store = _settings(store)
+    _events(store, 1, 2, 3)  # minutes after 2026-03-01: long past any one-day cut
+    (events, _states) = prune_in_batches(store=store, batch=1)
+    assert (events.log, events.rows) == ("events", 3)  # three transactions of one row
+    with store.read() as session:
+        assert session.scalar(select(func.count()).select_from(Event)) == 0
+    store.close()

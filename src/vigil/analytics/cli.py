@@ -94,34 +94,23 @@ def prune(
     """Prune the event log and the state history past their retention
     (VIGIL_EVENT_RETENTION_DAYS, VIGIL_STATE_HISTORY_RETENTION_DAYS); incidents, timelines,
     postmortems and the stored availability are never pruned."""
-    from vigil.analytics.retention import prune_logs
+    from vigil.analytics.retention import prune_in_batches
     from vigil.cli_output import print_table
     from vigil.formats import instant
     from vigil.validation import rfc3339
 
-    store = get_store(ctx)
-    totals: dict[str, tuple[object, int]] = {}
-    while True:  # batches: each a short write transaction
-        with store.read() if dry_run else store.write() as session:
-            done = prune_logs(session=session, settings=store.settings, dry_run=dry_run)
-        for p in done:
-            totals[p.log] = (p.cut, totals.get(p.log, (None, 0))[1] + p.rows)
-        if dry_run or all(p.rows < 50_000 for p in done):
-            break
+    done = prune_in_batches(store=get_store(ctx), dry_run=dry_run, batch=50_000)
     if as_json:
         echo_json(
             [
-                {"log": log, "cut": cut and rfc3339(cut), "rows": rows, "dry_run": dry_run}  # type: ignore[arg-type]
-                for log, (cut, rows) in totals.items()
+                {"log": p.log, "cut": p.cut and rfc3339(p.cut), "rows": p.rows, "dry_run": dry_run}
+                for p in done
             ]
         )
         return
     print_table(
         ["Log", "Older than", "Rows " + ("that would go" if dry_run else "pruned")],
-        [
-            [log, instant(cut) if cut else "kept forever", rows]  # type: ignore[arg-type]
-            for log, (cut, rows) in totals.items()
-        ],
+        [[p.log, instant(p.cut) if p.cut else "kept forever", p.rows] for p in done],
     )
 
 

@@ -33,11 +33,11 @@ from vigil.analytics.downtime import refresh_downtime
 from vigil.analytics.models import ResourceDowntime as D
 from vigil.analytics.models import RetentionCut
 from vigil.config import Settings
-from vigil.db import epoch_seconds, utcnow
+from vigil.db import Store, epoch_seconds, utcnow
 from vigil.feed import Position, position_of, since
 from vigil.ingest import Event, ResourceStateChange
 
-__all__ = ["LOGS", "Pruned", "prune_logs", "pruned_before"]
+__all__ = ["LOGS", "Pruned", "prune_in_batches", "prune_logs", "pruned_before"]
 
 LOGS = ("events", "resource_state_changes")
 _FOLLOWER = "availability"
@@ -131,3 +131,27 @@ def prune_logs(
         out.append(Pruned(log, cut, int(gone or 0)))
     session.flush()
     return out
+
+
+def prune_in_batches(
+    *, store: Store, dry_run: bool = False, batch: int = 10_000, seconds: float | None = None
+) -> list[Pruned]:
+    """Prune in short write transactions of ``batch`` rows per log until nothing is left (or
+    ``seconds`` have passed); a dry run counts everything in one read. Owns its transactions,
+    like the availability refresh: the job and ``vigil db prune`` both call it."""
+    import time
+
+    if dry_run:
+        with store.read() as session:
+            return prune_logs(session=session, settings=store.settings, dry_run=True)
+    deadline = None if seconds is None else time.monotonic() + seconds
+    totals: dict[str, Pruned] = {}
+    while True:
+        with store.write() as session:
+            done = prune_logs(session=session, settings=store.settings, limit=batch)
+        for p in done:
+            before = totals.get(p.log)
+            totals[p.log] = Pruned(p.log, p.cut, p.rows + (before.rows if before else 0))
+        finished = all(p.rows < batch for p in done)
+        if finished or (deadline is not None and time.monotonic() >= deadline):
+            return list(totals.values())

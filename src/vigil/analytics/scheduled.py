@@ -20,17 +20,7 @@ def refresh_availability(store: Store) -> str:
 def prune_old_history(store: Store) -> str:
     """Prune the event log and the state history past their retention, in batches of
     10,000 rows (a short write transaction each), for at most 30 seconds a run."""
-    import time
+    from vigil.analytics.retention import prune_in_batches
 
-    from vigil.analytics.retention import prune_logs
-
-    gone: dict[str, int] = {}
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with store.write() as session:
-            done = prune_logs(session=session, settings=store.settings, limit=10_000)
-        for p in done:
-            gone[p.log] = gone.get(p.log, 0) + p.rows
-        if all(p.rows < 10_000 for p in done):
-            break
-    return ", ".join(f"{n} {log} row(s) pruned" for log, n in gone.items())
+    done = prune_in_batches(store=store, seconds=30)
+    return ", ".join(f"{p.rows} {p.log} row(s) pruned" for p in done)

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from vigil.notify.outbox import outbox_row, write_rows
     from vigil.notify.senders import Answer, Message
     from vigil.notify.service import (
+        NOTIFICATION_STATES,
         add_channel,
         check_key_for_channels,
         get_channel,
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "NOTIFICATION_STATES",
     "Answer",
     "Channel",
     "Message",
@@ -37,6 +39,7 @@ __all__ = [
 ]
 
 _EXPORTS = {
+    "NOTIFICATION_STATES": "service",
     "Answer": "senders",
     "Channel": "models",
     "Message": "senders",

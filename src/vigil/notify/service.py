@@ -254,7 +254,8 @@ def remove_route(*, session: Session, route_id: int) -> None:
         raise NotFoundError(f"route {route_id} does not exist", field="route_id")
 
 
-_STATES = ("pending", "sending", "sent", "failed", "bundled", "silenced")
+#: Every state a notification can be in.
+NOTIFICATION_STATES = ("pending", "sending", "sent", "failed", "bundled", "silenced")
 
 
 def list_notifications(
@@ -279,7 +280,7 @@ def list_notifications(
     if channel:
         stmt = stmt.where(n.channel_name == channel)
     if state:
-        stmt = stmt.where(n.state == _pick([state], _STATES, "state")[0])
+        stmt = stmt.where(n.state == _pick([state], NOTIFICATION_STATES, "state")[0])
     if since:
         stmt = stmt.where(n.created_at >= since)
     rows = session.execute(stmt.order_by(n.id.desc()).limit(max(1, min(limit, 1000)))).all()
